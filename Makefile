@@ -1,0 +1,59 @@
+# The two set-up commands are `make run` and `make test`; see README.md.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# Tests and the worker talk to the local services unless told otherwise.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/ecommerce
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
+
+.PHONY: help install run worker test lint format migrate clean
+
+help:
+	@echo "make run     install, migrate, load demo data, serve on http://$(HOST):$(PORT)"
+	@echo "make test    install and run the whole suite against PostgreSQL and Redis"
+	@echo "make lint    ruff check and format check"
+	@echo "make worker  RQ worker for every queue (needs REDIS_URL)"
+
+# Idempotent: the venv is rebuilt only when a requirements file changes.
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements/base.txt requirements/production.txt requirements/dev.txt
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements/dev.txt
+	touch $@
+
+# Embedded defaults: SQLite, in-process cache, synchronous jobs, DEBUG on.
+run: install
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
+	if DEBUG=1 $(BIN)/python manage.py help seed_demo >/dev/null 2>&1; then \
+		DEBUG=$${DEBUG:-1} $(BIN)/python manage.py seed_demo; fi
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+worker: install
+	@test -n "$$REDIS_URL" || { echo "REDIS_URL is not set: without Redis, jobs run inline"; exit 1; }
+	$(BIN)/python manage.py rqworker $$($(BIN)/python -c "from ecommerce.settings import RQ_QUEUE_NAMES as q; print(' '.join(q))") --with-scheduler
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+test: install
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
+	REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) .pytest_cache staticfiles

@@ -1,0 +1,88 @@
+from rest_framework import serializers
+
+from accounts.models import E164_VALIDATOR, Role, User
+from ecommerce.api.ids import PREFIXES, PublicIdField
+from ecommerce.api.serializers import StrictInputSerializer
+
+
+class UserOutputSerializer(serializers.Serializer):
+    id = PublicIdField(PREFIXES["user"])
+    email = serializers.EmailField()
+    name = serializers.CharField()
+    phone = serializers.CharField(allow_null=True)
+    role = serializers.ChoiceField(choices=Role.choices)
+    createdAt = serializers.DateTimeField(source="created_at")
+    updatedAt = serializers.DateTimeField(source="updated_at")
+    lastLogin = serializers.DateTimeField(source="last_login", allow_null=True)
+
+
+class RegisterInputSerializer(StrictInputSerializer):
+    email = serializers.EmailField(max_length=255)
+    password = serializers.CharField(max_length=128, trim_whitespace=False)
+    name = serializers.CharField(min_length=1, max_length=255)
+
+
+class LoginInputSerializer(StrictInputSerializer):
+    email = serializers.CharField(max_length=255)
+    password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class RefreshInputSerializer(StrictInputSerializer):
+    refreshToken = serializers.CharField(max_length=4096)
+
+
+class PasswordChangeInputSerializer(StrictInputSerializer):
+    currentPassword = serializers.CharField(max_length=128, trim_whitespace=False)
+    newPassword = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class PasswordResetInputSerializer(StrictInputSerializer):
+    email = serializers.EmailField(max_length=255)
+
+
+class PasswordResetConfirmInputSerializer(StrictInputSerializer):
+    token = serializers.CharField(max_length=512)
+    newPassword = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class TokenPairOutputSerializer(serializers.Serializer):
+    accessToken = serializers.CharField()
+    refreshToken = serializers.CharField()
+    tokenType = serializers.CharField(default="Bearer")
+    expiresIn = serializers.IntegerField(help_text="Access token lifetime in seconds.")
+
+
+class LoginOutputSerializer(TokenPairOutputSerializer):
+    user = UserOutputSerializer()
+
+
+class RegisterOutputSerializer(serializers.Serializer):
+    user = UserOutputSerializer()
+    accessToken = serializers.CharField()
+    refreshToken = serializers.CharField()
+
+
+class UserUpdateInputSerializer(StrictInputSerializer):
+    """Profile fields a user may change; ``role`` only for admins (see the view)."""
+
+    email = serializers.EmailField(max_length=255)
+    name = serializers.CharField(min_length=1, max_length=255)
+    phone = serializers.CharField(max_length=16, allow_null=True, validators=[E164_VALIDATOR])
+    role = serializers.ChoiceField(choices=Role.choices)
+
+    def __init__(self, *args, can_set_role: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.can_set_role = can_set_role
+
+    def validate_role(self, value: str) -> str:
+        if not self.can_set_role:
+            raise serializers.ValidationError("Only an admin can change the role.")
+        return value
+
+
+class UserListFilterSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Role.choices, required=False)
+    email = serializers.CharField(max_length=255, required=False)
+
+
+__all__ = ["User"]

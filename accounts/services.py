@@ -1,0 +1,138 @@
+"""Every write to accounts: registration, login, sessions, passwords, profiles."""
+
+import logging
+from typing import Any
+
+from django.contrib.auth import authenticate
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.encoding import force_bytes, force_str
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from rest_framework.exceptions import ValidationError
+
+from accounts import tasks
+from accounts.errors import EmailTaken, InvalidCredentials, PasswordResetTokenInvalid
+from accounts.models import User
+from accounts.tokens import TokenPair, token_families_revoke, token_pair_issue
+from ecommerce.jobs import job_enqueue
+
+logger = logging.getLogger(__name__)
+
+# Hashed once so that a login for an unknown e-mail costs as much as a real
+# one: response time does not reveal which addresses have accounts.
+_DUMMY_USER = User(email="nobody@invalid")
+
+
+def user_register(*, email: str, password: str, name: str) -> tuple[User, TokenPair]:
+    """Create a customer account and log it in. Raises EmailTaken, ValidationError."""
+    email = User.objects.normalize_email(email)
+    candidate = User(email=email, name=name)
+    _validate_password(password, candidate, field="password")
+    if User.objects.filter(email=email).exists():
+        raise EmailTaken(details={"email": ["An account with this e-mail address exists."]})
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(email=email, password=password, name=name)
+            user.last_login = timezone.now()
+            user.save(update_fields=["last_login"])
+            pair = token_pair_issue(user=user)
+    except IntegrityError as exc:
+        # Two registrations raced past the check: the unique index decides.
+        raise EmailTaken(
+            details={"email": ["An account with this e-mail address exists."]}
+        ) from exc
+    return user, pair
+
+
+def auth_login(*, email: str, password: str) -> tuple[User, TokenPair]:
+    """Check credentials, record ``last_login`` and start a token family.
+
+    Wrong e-mail and wrong password give the same InvalidCredentials.
+    """
+    user = authenticate(username=email, password=password)
+    if user is None:
+        if not User.objects.filter(email=User.objects.normalize_email(email)).exists():
+            _DUMMY_USER.set_password(password)  # equalise timing
+        raise InvalidCredentials()
+    user.last_login = timezone.now()
+    user.save(update_fields=["last_login"])
+    return user, token_pair_issue(user=user)
+
+
+def auth_logout_all(*, user: User) -> None:
+    token_families_revoke(user=user, reason="logout_all")
+
+
+def password_change(
+    *, user: User, current_password: str, new_password: str, current_family_id: str | None
+) -> None:
+    """Set a new password and revoke every session but the caller's."""
+    if not user.check_password(current_password):
+        raise ValidationError({"currentPassword": ["The current password is incorrect."]})
+    _validate_password(new_password, user, field="newPassword")
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password", "updated_at"])
+        token_families_revoke(user=user, reason="password_change", keep_family_id=current_family_id)
+
+
+def password_reset_request(*, email: str) -> None:
+    """Queue the reset e-mail. The job looks the address up, so the answer and
+    its timing are the same whether or not an account exists."""
+    job_enqueue(tasks.password_reset_email_send, email=email, queue="emails")
+
+
+def password_reset_token_make(*, user: User) -> str:
+    """A one-time token: it stops working once the password changes."""
+    uid = urlsafe_base64_encode(force_bytes(user.pk.hex))
+    return f"{uid}.{default_token_generator.make_token(user)}"
+
+
+def password_reset_confirm(*, token: str, new_password: str) -> None:
+    """Set the password from a reset token and revoke every session."""
+    user = _user_from_reset_token(token)
+    _validate_password(new_password, user, field="newPassword")
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password", "updated_at"])
+        token_families_revoke(user=user, reason="password_reset")
+
+
+def user_update(*, user: User, data: dict[str, Any]) -> User:
+    """Apply already-validated profile fields. Raises EmailTaken."""
+    if "email" in data:
+        data["email"] = User.objects.normalize_email(data["email"])
+        taken = User.objects.filter(email=data["email"]).exclude(pk=user.pk).exists()
+        if taken:
+            raise EmailTaken(details={"email": ["An account with this e-mail address exists."]})
+    for field, value in data.items():
+        setattr(user, field, value)
+    try:
+        with transaction.atomic():
+            user.save(update_fields=[*data.keys(), "updated_at"])
+    except IntegrityError as exc:
+        raise EmailTaken(
+            details={"email": ["An account with this e-mail address exists."]}
+        ) from exc
+    return user
+
+
+def _validate_password(password: str, user: User, *, field: str) -> None:
+    try:
+        validate_password(password, user)
+    except DjangoValidationError as exc:
+        raise ValidationError({field: list(exc.messages)}) from exc
+
+
+def _user_from_reset_token(token: str) -> User:
+    uid, _, check = token.partition(".")
+    try:
+        user = User.objects.get(pk=force_str(urlsafe_base64_decode(uid)), is_active=True)
+    except (User.DoesNotExist, ValueError, TypeError, DjangoValidationError) as exc:
+        raise PasswordResetTokenInvalid(details={"token": ["Invalid or expired token."]}) from exc
+    if not default_token_generator.check_token(user, check):
+        raise PasswordResetTokenInvalid(details={"token": ["Invalid or expired token."]})
+    return user

@@ -1,0 +1,233 @@
+"""Thin API views: validate input, call one service or selector, serialize."""
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import selectors, services
+from accounts.permissions import IsAdminRole
+from accounts.serializers import (
+    LoginInputSerializer,
+    LoginOutputSerializer,
+    PasswordChangeInputSerializer,
+    PasswordResetConfirmInputSerializer,
+    PasswordResetInputSerializer,
+    RefreshInputSerializer,
+    RegisterInputSerializer,
+    RegisterOutputSerializer,
+    TokenPairOutputSerializer,
+    UserListFilterSerializer,
+    UserOutputSerializer,
+    UserUpdateInputSerializer,
+)
+from accounts.tokens import FAMILY_CLAIM, token_family_revoke_by_token, token_pair_rotate
+from ecommerce.api.ids import PREFIXES, uuid_from_path
+from ecommerce.api.pagination import PageLimitPagination
+
+
+# Endpoints that work without a token (and ignore a stale one).
+class PublicAuthView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+
+class RegisterView(PublicAuthView):
+    @extend_schema(
+        tags=["auth"],
+        request=RegisterInputSerializer,
+        responses={201: RegisterOutputSerializer},
+        auth=[],
+        summary="Create a customer account",
+    )
+    def post(self, request: Request) -> Response:
+        body = RegisterInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        user, pair = services.user_register(**body.validated_data)
+        return Response(
+            {
+                "user": UserOutputSerializer(user).data,
+                "accessToken": pair.access,
+                "refreshToken": pair.refresh,
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class LoginView(PublicAuthView):
+    @extend_schema(
+        tags=["auth"],
+        request=LoginInputSerializer,
+        responses={
+            200: LoginOutputSerializer,
+            401: OpenApiResponse(description="Wrong e-mail or password (invalid_credentials)."),
+        },
+        auth=[],
+        summary="Exchange e-mail and password for a token pair",
+    )
+    def post(self, request: Request) -> Response:
+        body = LoginInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        user, pair = services.auth_login(**body.validated_data)
+        return Response({**pair.as_response(), "user": UserOutputSerializer(user).data})
+
+
+class RefreshView(PublicAuthView):
+    @extend_schema(
+        tags=["auth"],
+        request=RefreshInputSerializer,
+        responses={200: TokenPairOutputSerializer},
+        auth=[],
+        summary="Rotate a refresh token",
+        description=(
+            "Returns a new access token and a new refresh token; the one sent is "
+            "blacklisted. Sending an already-rotated refresh token revokes its whole "
+            "family (401 token_invalid)."
+        ),
+    )
+    def post(self, request: Request) -> Response:
+        body = RefreshInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        pair = token_pair_rotate(raw_refresh=body.validated_data["refreshToken"])
+        return Response(pair.as_response())
+
+
+class LogoutView(APIView):
+    @extend_schema(
+        tags=["auth"], request=RefreshInputSerializer, responses={204: None}, summary="Log out"
+    )
+    def post(self, request: Request) -> Response:
+        body = RefreshInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        token_family_revoke_by_token(
+            raw_refresh=body.validated_data["refreshToken"], user=request.user
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LogoutAllView(APIView):
+    @extend_schema(tags=["auth"], request=None, responses={204: None}, summary="Log out everywhere")
+    def post(self, request: Request) -> Response:
+        services.auth_logout_all(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordChangeView(APIView):
+    @extend_schema(
+        tags=["auth"],
+        request=PasswordChangeInputSerializer,
+        responses={204: None},
+        summary="Change password; other sessions are revoked",
+    )
+    def post(self, request: Request) -> Response:
+        body = PasswordChangeInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.password_change(
+            user=request.user,
+            current_password=body.validated_data["currentPassword"],
+            new_password=body.validated_data["newPassword"],
+            current_family_id=request.auth.get(FAMILY_CLAIM) if request.auth else None,
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordResetView(PublicAuthView):
+    @extend_schema(
+        tags=["auth"],
+        request=PasswordResetInputSerializer,
+        responses={202: None},
+        auth=[],
+        summary="E-mail a one-time password reset link",
+        description="Answers 202 whether or not an account has this address.",
+    )
+    def post(self, request: Request) -> Response:
+        body = PasswordResetInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.password_reset_request(email=body.validated_data["email"])
+        return Response(status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetConfirmView(PublicAuthView):
+    @extend_schema(
+        tags=["auth"],
+        request=PasswordResetConfirmInputSerializer,
+        responses={204: None},
+        auth=[],
+        summary="Set a new password with a reset token",
+    )
+    def post(self, request: Request) -> Response:
+        body = PasswordResetConfirmInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.password_reset_confirm(
+            token=body.validated_data["token"], new_password=body.validated_data["newPassword"]
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class UserMeView(APIView):
+    @extend_schema(tags=["users"], responses={200: UserOutputSerializer}, summary="My profile")
+    def get(self, request: Request) -> Response:
+        return Response(UserOutputSerializer(request.user).data)
+
+
+class UserDetailView(APIView):
+    def _get_user(self, request: Request, user_id: str):
+        user = selectors.user_get_visible(
+            viewer=request.user, user_id=uuid_from_path(PREFIXES["user"], user_id)
+        )
+        if user is None:
+            raise NotFound()
+        return user
+
+    @extend_schema(tags=["users"], responses={200: UserOutputSerializer}, summary="A user")
+    def get(self, request: Request, user_id: str) -> Response:
+        return Response(UserOutputSerializer(self._get_user(request, user_id)).data)
+
+    @extend_schema(
+        tags=["users"],
+        request=UserUpdateInputSerializer,
+        responses={200: UserOutputSerializer},
+        summary="Update a user (partial)",
+        description="`role` may be sent by an admin only; unknown fields are refused.",
+    )
+    def patch(self, request: Request, user_id: str) -> Response:
+        user = self._get_user(request, user_id)
+        body = UserUpdateInputSerializer(
+            data=request.data, partial=True, can_set_role=request.user.is_admin
+        )
+        body.is_valid(raise_exception=True)
+        user = services.user_update(user=user, data=dict(body.validated_data))
+        return Response(UserOutputSerializer(user).data)
+
+    @extend_schema(
+        tags=["users"],
+        request=UserUpdateInputSerializer,
+        responses={200: UserOutputSerializer},
+        summary="Update a user (partial, same as PATCH)",
+    )
+    def put(self, request: Request, user_id: str) -> Response:
+        return self.patch(request, user_id)
+
+
+class UserListView(APIView):
+    permission_classes = [IsAdminRole]
+
+    @extend_schema(
+        tags=["users"],
+        parameters=[
+            UserListFilterSerializer,
+            OpenApiParameter("page", int, required=False),
+            OpenApiParameter("limit", int, required=False),
+        ],
+        responses={200: UserOutputSerializer(many=True)},
+        summary="All users (admin)",
+    )
+    def get(self, request: Request) -> Response:
+        filters = UserListFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        paginator = PageLimitPagination()
+        page = paginator.paginate_queryset(selectors.user_list(**filters.validated_data), request)
+        return paginator.get_paginated_response(UserOutputSerializer(page, many=True).data)

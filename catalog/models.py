@@ -1,0 +1,61 @@
+import uuid
+from decimal import Decimal
+
+from django.db import models
+
+
+class ProductQuerySet(models.QuerySet["Product"]):
+    def in_catalog(self) -> "ProductQuerySet":
+        """Products a shopper can see and buy (not removed from the catalog)."""
+        return self.filter(deleted_at__isnull=True)
+
+
+class Product(models.Model):
+    """A sellable item.
+
+    Removing a product from the catalog sets ``deleted_at`` instead of deleting
+    the row, so past order lines keep their product reference.
+    Stock is changed only through ``catalog.stock`` (row locks, F() arithmetic).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=255)
+    slug = models.SlugField(max_length=280, unique=True)
+    description = models.TextField(blank=True, default="")
+    price = models.DecimalField(max_digits=10, decimal_places=2)
+    currency = models.CharField(max_length=3, default="USD")
+    category = models.CharField(max_length=100, db_index=True)
+    stock = models.IntegerField(default=0)
+    images = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    objects = ProductQuerySet.as_manager()
+
+    class Meta:
+        db_table = "products"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(price__gt=Decimal("0")), name="product_price_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(stock__gte=0), name="product_stock_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(currency__regex=r"^[A-Z]{3}$"), name="product_currency_iso4217"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["category", "-created_at"], name="product_category_idx"),
+            models.Index(fields=["price", "id"], name="product_price_idx"),
+            models.Index(fields=["name", "id"], name="product_name_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def in_catalog(self) -> bool:
+        return self.deleted_at is None

@@ -1,0 +1,98 @@
+"""One exception handler: every error from every layer leaves in one shape."""
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import Http404
+from rest_framework import exceptions as drf
+from rest_framework.response import Response
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+
+from ecommerce.api.errors import ApplicationError
+from ecommerce.api.renderers import Envelope
+
+logger = logging.getLogger("ecommerce.api")
+
+# DRF exception class -> (code, message used when DRF's own text is not helpful)
+_DRF_CODES: list[tuple[type[Exception], str, str | None]] = [
+    (drf.ParseError, "invalid_json", "Request body is not valid JSON."),
+    (drf.ValidationError, "validation_error", "Invalid input."),
+    (drf.NotAuthenticated, "not_authenticated", "Authentication credentials were not provided."),
+    (InvalidToken, "token_invalid", "Token is invalid or expired."),
+    (drf.AuthenticationFailed, "token_invalid", None),
+    (drf.PermissionDenied, "permission_denied", None),
+    (drf.NotFound, "not_found", None),
+    (drf.MethodNotAllowed, "method_not_allowed", None),
+    (drf.NotAcceptable, "not_acceptable", None),
+    (drf.UnsupportedMediaType, "unsupported_media_type", None),
+    (drf.Throttled, "rate_limited", "Too many requests."),
+]
+
+
+def error_body(code: str, message: str, details: Any = None) -> Envelope:
+    return Envelope(
+        success=False,
+        error={"code": code, "message": message, "details": details if details else {}},
+    )
+
+
+def exception_handler(exc: Exception, context: dict) -> Response:
+    if isinstance(exc, ApplicationError):
+        return Response(error_body(exc.code, exc.message, exc.details), status=exc.status)
+
+    if isinstance(exc, Http404):
+        exc = drf.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = drf.PermissionDenied()
+    elif isinstance(exc, TokenError):
+        exc = InvalidToken()
+
+    if isinstance(exc, drf.APIException):
+        return _api_exception_response(exc)
+
+    if isinstance(exc, OperationalError | InterfaceError):
+        # The database went away or refused a connection: tell the client to
+        # retry instead of leaking a 500 with a trace.
+        logger.warning("Database unavailable: %s", exc)
+        return Response(
+            error_body(
+                "service_unavailable",
+                "The service is temporarily unavailable. Please retry shortly.",
+            ),
+            status=503,
+            headers={"Retry-After": "5"},
+        )
+
+    level = logging.ERROR if not isinstance(exc, DatabaseError) else logging.CRITICAL
+    logger.log(level, "Unhandled exception in %s", _view_name(context), exc_info=exc)
+    return Response(error_body("server_error", "An unexpected error occurred."), status=500)
+
+
+def _api_exception_response(exc: drf.APIException) -> Response:
+    code, fallback = "error", None
+    for cls, mapped_code, mapped_message in _DRF_CODES:
+        if isinstance(exc, cls):
+            code, fallback = mapped_code, mapped_message
+            break
+    headers = {}
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    if isinstance(exc, drf.Throttled) and exc.wait is not None:
+        headers["Retry-After"] = str(max(1, int(exc.wait)))
+
+    details: Any = {}
+    if isinstance(exc, drf.ValidationError):
+        details = exc.detail if isinstance(exc.detail, dict) else {"nonFieldErrors": exc.detail}
+        message = fallback
+    elif fallback:
+        message = fallback
+    else:
+        message = str(exc.detail) if isinstance(exc.detail, str) else "Request failed."
+    return Response(error_body(code, message, details), status=exc.status_code, headers=headers)
+
+
+def _view_name(context: dict) -> str:
+    view = context.get("view")
+    return type(view).__name__ if view is not None else "unknown view"

@@ -1,0 +1,87 @@
+"""drf-spectacular hooks: the schema describes what goes over the wire."""
+
+from typing import Any
+
+ERROR_COMPONENT = "ErrorEnvelope"
+_ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["success", "error"],
+    "properties": {
+        "success": {"type": "boolean", "enum": [False]},
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "details"],
+            "properties": {
+                "code": {
+                    "type": "string",
+                    "description": "Stable snake_case error code.",
+                    "example": "validation_error",
+                },
+                "message": {"type": "string"},
+                "details": {"type": "object", "additionalProperties": True},
+            },
+        },
+    },
+}
+# Errors any operation can answer; 401 and 403 only where auth is involved.
+_ERRORS_ALWAYS = {
+    "400": "Invalid input (validation_error, invalid_json).",
+    "405": "Method not allowed (method_not_allowed).",
+    "429": "Rate limited (rate_limited).",
+    "500": "Unexpected error (server_error).",
+    "503": "A backing service is down (service_unavailable).",
+}
+_ERRORS_AUTH = {
+    "401": "Missing or invalid credentials (not_authenticated, token_invalid).",
+    "403": "Not allowed (permission_denied).",
+}
+
+
+def drop_trailing_slash_duplicates(endpoints: list[tuple]) -> list[tuple]:
+    """Every route is mounted with and without a trailing slash; document one."""
+    return [endpoint for endpoint in endpoints if not endpoint[0].endswith("/")]
+
+
+def wrap_in_envelope(result: dict, generator: Any, request: Any, public: bool) -> dict:
+    """Wrap 2xx JSON bodies in ``{success, data}`` and document the error envelope."""
+    result.setdefault("components", {}).setdefault("schemas", {})[ERROR_COMPONENT] = _ERROR_SCHEMA
+    error_ref = {"$ref": f"#/components/schemas/{ERROR_COMPONENT}"}
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses = operation["responses"]
+            for status, response in responses.items():
+                if not status.startswith("2"):
+                    continue
+                content = response.get("content", {}).get("application/json")
+                if content and "schema" in content and not _is_enveloped(content["schema"]):
+                    content["schema"] = {
+                        "type": "object",
+                        "required": ["success", "data"],
+                        "properties": {
+                            "success": {"type": "boolean", "enum": [True]},
+                            "data": content["schema"],
+                        },
+                    }
+            errors = dict(_ERRORS_ALWAYS)
+            if operation.get("security") != [{}] and any(
+                "jwtAuth" in requirement for requirement in operation.get("security", [])
+            ):
+                errors.update(_ERRORS_AUTH)
+            for status, description in errors.items():
+                responses.setdefault(
+                    status,
+                    {
+                        "description": description,
+                        "content": {"application/json": {"schema": error_ref}},
+                    },
+                )
+            for status, response in responses.items():
+                if status[0] in "45" and "content" not in response:
+                    response["content"] = {"application/json": {"schema": error_ref}}
+    return result
+
+
+def _is_enveloped(schema: dict) -> bool:
+    return "success" in schema.get("properties", {})

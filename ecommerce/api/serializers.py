@@ -1,0 +1,27 @@
+"""Serializer building blocks shared by the apps."""
+
+from typing import Any
+
+from rest_framework import serializers
+
+
+class StrictInputSerializer(serializers.Serializer):
+    """Refuses fields it does not know instead of silently ignoring them.
+
+    A client that sends ``role`` without the right to change it, or misspells a
+    field, learns about it with a 400 naming the field.
+    """
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            read_only = {name for name, field in self.fields.items() if field.read_only}
+            errors = {}
+            for name in data:
+                if name in read_only:
+                    errors[name] = ["This field cannot be changed."]
+                elif name not in writable:
+                    errors[name] = ["Unknown field."]
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)

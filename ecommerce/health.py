@@ -1,0 +1,59 @@
+"""Liveness and readiness probes.
+
+Written here rather than taken from django-health-check: the contract fixes the
+response shape, and a readiness probe hit every few seconds by every pod must
+be read-only and cheap (that library's database check writes a row).
+"""
+
+import logging
+
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+logger = logging.getLogger(__name__)
+
+
+@never_cache
+@require_safe
+def health(request: HttpRequest) -> JsonResponse:
+    """Liveness: the process answers. Touches neither PostgreSQL nor Redis."""
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+@require_safe
+def ready(request: HttpRequest) -> JsonResponse:
+    """Readiness: 200 when the database and Redis answer, 503 naming what failed."""
+    checks = {"database": _check_database(), "redis": _check_redis()}
+    healthy = all(result in ("ok", "not configured") for result in checks.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "unavailable", "checks": checks},
+        status=200 if healthy else 503,
+    )
+
+
+def _check_database() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:
+        logger.warning("Readiness: database check failed: %s", exc)
+        return "unavailable"
+    return "ok"
+
+
+def _check_redis() -> str:
+    if not settings.REDIS_URL:
+        return "not configured"
+    try:
+        from django_redis import get_redis_connection
+
+        get_redis_connection("default").ping()
+    except Exception as exc:
+        logger.warning("Readiness: redis check failed: %s", exc)
+        return "unavailable"
+    return "ok"
