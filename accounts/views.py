@@ -27,6 +27,7 @@ from accounts.serializers import (
 from accounts.tokens import FAMILY_CLAIM, token_family_revoke_by_token, token_pair_rotate
 from ecommerce.api.ids import PREFIXES, uuid_from_path
 from ecommerce.api.pagination import PageLimitPagination
+from ecommerce.throttling import LoginRateThrottle
 
 
 # Endpoints that work without a token (and ignore a stale one).
@@ -36,6 +37,8 @@ class PublicAuthView(APIView):
 
 
 class RegisterView(PublicAuthView):
+    throttle_classes = [LoginRateThrottle]
+
     @extend_schema(
         tags=["auth"],
         request=RegisterInputSerializer,
@@ -58,6 +61,8 @@ class RegisterView(PublicAuthView):
 
 
 class LoginView(PublicAuthView):
+    throttle_classes = [LoginRateThrottle]
+
     @extend_schema(
         tags=["auth"],
         request=LoginInputSerializer,

@@ -21,7 +21,9 @@ _DRF_CODES: list[tuple[type[Exception], str, str | None]] = [
     (drf.ValidationError, "validation_error", "Invalid input."),
     (drf.NotAuthenticated, "not_authenticated", "Authentication credentials were not provided."),
     (InvalidToken, "token_invalid", "Token is invalid or expired."),
-    (drf.AuthenticationFailed, "token_invalid", None),
+    # SimpleJWT's own AuthenticationFailed (unknown or inactive user, bad header)
+    # carries a dict detail: one message for every rejected token.
+    (drf.AuthenticationFailed, "token_invalid", "Token is invalid or expired."),
     (drf.PermissionDenied, "permission_denied", None),
     (drf.NotFound, "not_found", None),
     (drf.MethodNotAllowed, "method_not_allowed", None),

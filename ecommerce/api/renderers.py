@@ -20,7 +20,8 @@ def _default(value: Any) -> Any:
 
 
 def render_json(data: Any) -> bytes:
-    return orjson.dumps(data, default=_default)
+    # Non-string keys: DRF reports errors of list items keyed by their index.
+    return orjson.dumps(data, default=_default, option=orjson.OPT_NON_STR_KEYS)
 
 
 class EnvelopeJSONRenderer(BaseRenderer):

@@ -37,6 +37,28 @@ _ERRORS_AUTH = {
 }
 
 
+# Headers every /v1 response carries (see ecommerce.request_id and
+# ecommerce.rate_limit_headers).
+_RESPONSE_HEADERS = {
+    "X-Request-ID": {
+        "description": "The request's id: echoed when the client sent one, generated otherwise.",
+        "schema": {"type": "string"},
+    },
+    "X-RateLimit-Limit": {
+        "description": "Requests allowed in the current window.",
+        "schema": {"type": "integer"},
+    },
+    "X-RateLimit-Remaining": {
+        "description": "Requests left in the current window.",
+        "schema": {"type": "integer"},
+    },
+    "X-RateLimit-Reset": {
+        "description": "Seconds until the current window ends.",
+        "schema": {"type": "integer"},
+    },
+}
+
+
 def drop_trailing_slash_duplicates(endpoints: list[tuple]) -> list[tuple]:
     """Every route is mounted with and without a trailing slash; document one."""
     return [endpoint for endpoint in endpoints if not endpoint[0].endswith("/")]
@@ -80,6 +102,12 @@ def wrap_in_envelope(result: dict, generator: Any, request: Any, public: bool) -
             for status, response in responses.items():
                 if status[0] in "45" and "content" not in response:
                     response["content"] = {"application/json": {"schema": error_ref}}
+                response.setdefault("headers", {}).update(_RESPONSE_HEADERS)
+                if status == "429":
+                    response["headers"]["Retry-After"] = {
+                        "description": "Seconds to wait before retrying.",
+                        "schema": {"type": "integer"},
+                    }
     return result
 
 

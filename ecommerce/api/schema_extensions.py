@@ -1,5 +1,6 @@
 """drf-spectacular extensions for the project's own serializer fields."""
 
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 
 
@@ -9,3 +10,9 @@ class PublicIdFieldExtension(OpenApiSerializerFieldExtension):
 
     def map_serializer_field(self, auto_schema, direction):
         return self.target.openapi_schema()
+
+
+class ShopJWTScheme(SimpleJWTScheme):
+    """The project's JWT authentication documents itself as SimpleJWT's (jwtAuth)."""
+
+    target_class = "accounts.authentication.JWTAuthentication"

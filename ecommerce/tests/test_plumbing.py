@@ -55,3 +55,107 @@ def test_ready_checks_database_and_redis(api_client):
 def test_json_content_type_has_charset(api_client):
     response = api_client.get("/v1/no-such-thing")
     assert response["Content-Type"] == "application/json; charset=utf-8"
+
+
+def test_schema_is_served_and_lists_the_auth_paths(api_client):
+    response = api_client.get("/v1/schema", {"format": "json"})
+
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    for path in (
+        "/v1/auth/register",
+        "/v1/auth/login",
+        "/v1/auth/refresh",
+        "/v1/auth/logout",
+        "/v1/auth/logout-all",
+        "/v1/auth/password/change",
+        "/v1/auth/password/reset",
+        "/v1/auth/password/reset/confirm",
+        "/v1/users/me",
+        "/v1/users/{user_id}",
+        "/v1/users",
+    ):
+        assert path in paths
+
+
+def test_schema_default_format_is_yaml_openapi_3(api_client):
+    response = api_client.get("/v1/schema")
+
+    assert response.status_code == 200
+    assert response.content.startswith(b"openapi: 3.")
+
+
+def test_schema_documents_each_route_once_without_the_trailing_slash(api_client):
+    paths = api_client.get("/v1/schema", {"format": "json"}).json()["paths"]
+
+    assert not [path for path in paths if path.endswith("/")]
+
+
+def test_schema_wraps_success_bodies_in_the_envelope(api_client):
+    paths = api_client.get("/v1/schema", {"format": "json"}).json()["paths"]
+
+    login = paths["/v1/auth/login"]["post"]["responses"]
+    schema = login["200"]["content"]["application/json"]["schema"]
+    assert set(schema["properties"]) == {"success", "data"}
+    assert login["401"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorEnvelope")
+
+
+def test_schema_marks_login_public_and_me_protected(api_client):
+    paths = api_client.get("/v1/schema", {"format": "json"}).json()["paths"]
+
+    assert paths["/v1/auth/login"]["post"].get("security") in (None, [], [{}])
+    assert {"jwtAuth": []} in paths["/v1/users/me"]["get"]["security"]
+
+
+def test_docs_page_uses_local_static_assets_not_a_cdn(api_client):
+    response = api_client.get("/v1/docs")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+    html = response.content.decode()
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in html
+    for cdn in ("cdn.jsdelivr.net", "unpkg.com", "cdnjs.cloudflare.com", "//cdn."):
+        assert cdn not in html
+
+
+def test_docs_static_assets_are_served_by_the_project(api_client):
+    html = api_client.get("/v1/docs").content.decode()
+    bundle = "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js"
+    assert bundle in html
+
+    response = api_client.get(bundle)
+
+    assert response.status_code == 200
+
+
+def test_errors_of_list_items_are_rendered_with_their_index(customer_client, make_product):
+    product = make_product()
+    response = customer_client.post(
+        "/v1/orders",
+        {
+            "items": [
+                {"productId": f"prod_{product.id.hex}", "quantity": 1},
+                {"productId": f"prod_{product.id.hex}", "quantity": 0},
+            ],
+            "shippingAddress": {
+                "street": "1 Main St",
+                "city": "Springfield",
+                "zip": "12345",
+                "country": "US",
+            },
+            "paymentMethod": "card",
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["details"]["items"][1]["quantity"]
+
+
+def test_openapi_schema_generates_without_warnings_and_validates(tmp_path):
+    from django.core.management import call_command
+
+    out = tmp_path / "schema.yml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
+    schema = out.read_text()
+    for path in ("/v1/orders:", "/v1/products:", "/v1/payments/{payment_id}/refund:"):
+        assert path in schema
