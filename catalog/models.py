@@ -1,6 +1,7 @@
 import uuid
 from decimal import Decimal
 
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 
 
@@ -15,7 +16,7 @@ class Product(models.Model):
 
     Removing a product from the catalog sets ``deleted_at`` instead of deleting
     the row, so past order lines keep their product reference.
-    Stock is changed only through ``catalog.stock`` (row locks, F() arithmetic).
+    Orders change stock through ``catalog.stock``; staff through ``catalog.services``.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -30,6 +31,10 @@ class Product(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     deleted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Maintained by a PostgreSQL trigger (migration 0002) so that every write
+    # path, bulk updates and raw SQL included, keeps it current; GIN-indexed there.
+    # On SQLite the column exists but stays empty (search falls back to icontains).
+    search_vector = SearchVectorField(null=True, editable=False)
 
     objects = ProductQuerySet.as_manager()
 
@@ -59,3 +64,34 @@ class Product(models.Model):
     @property
     def in_catalog(self) -> bool:
         return self.deleted_at is None
+
+
+class StockMovement(models.Model):
+    """The stock ledger: every change of ``Product.stock``, with its reason.
+
+    A product's stock always equals the sum of its movements; ``manage.py
+    audit_stock`` checks that, and that every order took and gave back exactly
+    what its lines and status say.
+    """
+
+    class Reason(models.TextChoices):
+        INITIAL = "initial", "Initial stock"
+        ADJUSTMENT = "adjustment", "Staff adjustment"
+        ORDER_RESERVE = "order_reserve", "Taken by an order"
+        ORDER_RELEASE = "order_release", "Returned by an order"
+
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="movements")
+    delta = models.IntegerField()
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    # The order behind an order movement (no foreign key: catalog does not
+    # depend on orders).
+    order_id = models.UUIDField(null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "stock_movements"
+        ordering = ["id"]
+        indexes = [models.Index(fields=["product", "reason"], name="stock_movement_product_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} {self.delta:+d} ({self.reason})"

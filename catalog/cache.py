@@ -1,0 +1,334 @@
+"""Cached product responses: rendered bytes plus their ETag, never stale after a commit.
+
+Keys (the contract's names; ``CACHE_KEY_PREFIX`` is applied as ``ecommerce.cache.make_key``
+does):
+
+- ``product:<uuid>``: one product response, 10 minutes;
+- ``products:list:<hash of the normalised query>``: one list page, 5 minutes;
+- ``products:generation``: a counter every invalidation increments (no TTL);
+- ``products:list-index``: the set of live list keys, so invalidation deletes
+  exactly them instead of scanning the keyspace;
+- ``product:slug:<slug>``: the uuid behind a slug, so that a read by slug is a
+  cache hit too. It is only a hint: a hit counts only when the cached product
+  still has that slug.
+
+An entry's value is generation, ETag, slug and body bytes, newline-separated: a hit
+answers with the stored bytes and ETag, no serialization.
+
+Freshness: a reader reads the generation together with the entry (one round
+trip). On a miss it renders from PostgreSQL and stores the result only if the
+generation is still the one it read, atomically (a Lua script). A write
+invalidates inside its transaction *and* again once it commits: a page rendered
+from pre-commit data is either stored before the commit's invalidation (which
+deletes it) or refused after it (the generation moved on).
+
+The cache is an optimisation: every function here logs and carries on when
+Redis is unreachable, and the API then answers from PostgreSQL.
+"""
+
+import functools
+import hashlib
+import json
+import logging
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.cache import cache
+from django.db import transaction
+from redis.commands.core import Script
+
+logger = logging.getLogger(__name__)
+
+PRODUCT_TTL = 10 * 60
+PRODUCT_LIST_TTL = 5 * 60
+
+GENERATION_KEY = "products:generation"
+LIST_INDEX_KEY = "products:list-index"
+LIST_KEY_PREFIX = "products:list:"
+
+# Sentinel for "the generation could not be read": such a fill is skipped.
+_UNKNOWN = object()
+
+# KEYS: generation, entry, [list index]; ARGV: expected generation ("" = none), value, ttl.
+_FILL_SCRIPT_SOURCE = b"""
+local current = redis.call('GET', KEYS[1]) or ''
+if current ~= ARGV[1] then
+    return 0
+end
+redis.call('SET', KEYS[2], ARGV[2], 'EX', tonumber(ARGV[3]))
+if KEYS[3] then
+    redis.call('SADD', KEYS[3], KEYS[2])
+    redis.call('EXPIRE', KEYS[3], tonumber(ARGV[3]))
+end
+return 1
+"""
+
+# KEYS: generation, list index, product keys...
+_INVALIDATE_SCRIPT_SOURCE = b"""
+redis.call('INCR', KEYS[1])
+local lists = redis.call('SMEMBERS', KEYS[2])
+for i = 1, #lists, 500 do
+    redis.call('DEL', unpack(lists, i, math.min(i + 499, #lists)))
+end
+redis.call('DEL', KEYS[2])
+for i = 3, #KEYS do
+    redis.call('DEL', KEYS[i])
+end
+return #lists
+"""
+
+# EVALSHA, falling back to loading the script on NOSCRIPT (e.g. after a restart).
+# Bytes sources need no client to compute their SHA; the client is passed per call.
+_FILL_SCRIPT = Script(None, _FILL_SCRIPT_SOURCE)
+_INVALIDATE_SCRIPT = Script(None, _INVALIDATE_SCRIPT_SOURCE)
+
+
+@dataclass(frozen=True)
+class CachedResponse:
+    """A rendered 200 response body and its strong ETag (``"<hex>"``)."""
+
+    body: bytes
+    etag: str
+    slug: str = ""
+
+    @classmethod
+    def from_body(cls, body: bytes, *, slug: str = "") -> "CachedResponse":
+        return cls(
+            body=body, etag=f'"{hashlib.blake2b(body, digest_size=16).hexdigest()}"', slug=slug
+        )
+
+    def encode(self, generation: str) -> bytes:
+        return b"\n".join((generation.encode(), self.etag.encode(), self.slug.encode(), self.body))
+
+    @staticmethod
+    def decode(raw: bytes) -> tuple[str, "CachedResponse"]:
+        """``(generation it was filled under, response)``."""
+        generation, etag, slug, body = raw.split(b"\n", 3)
+        response = CachedResponse(body=body, etag=etag.decode(), slug=slug.decode())
+        return generation.decode(), response
+
+
+@dataclass(frozen=True)
+class CacheRead:
+    """What a lookup found, and the token a later fill must present."""
+
+    entry: CachedResponse | None
+    token: Any
+
+
+def product_cache_key(product_id: uuid.UUID) -> str:
+    return f"product:{product_id}"
+
+
+def product_slug_cache_key(slug: str) -> str:
+    return f"product:slug:{slug}"
+
+
+def product_list_cache_key(query: Mapping[str, Any]) -> str:
+    """``products:list:<sha256 of the normalised query>``.
+
+    ``query`` must already be normalised (validated values, defaults filled in,
+    unknown parameters dropped) so that equivalent URLs share one entry.
+    """
+    canonical = json.dumps(query, sort_keys=True, separators=(",", ":"), default=str)
+    return LIST_KEY_PREFIX + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _redis():
+    """The raw client behind the default cache, or None for other backends."""
+    try:
+        from django_redis import get_redis_connection
+
+        return get_redis_connection("default")
+    except (ImportError, NotImplementedError):
+        return None
+
+
+# --- reads and fills ------------------------------------------------------------
+
+
+def product_cache_read(*, product_id: uuid.UUID) -> CacheRead:
+    # Not generation-checked: a write to one product must not make every other
+    # product's entry a miss. Its invalidation deletes this exact key.
+    return _read(product_cache_key(product_id), same_generation=False)
+
+
+def product_list_cache_read(*, key: str) -> CacheRead:
+    # Every write invalidates every list entry anyway.
+    return _read(key, same_generation=True)
+
+
+def product_cache_read_by_slug(*, slug: str) -> CacheRead:
+    """A cached product by slug, when the slug hint and the entry agree."""
+    client = _redis()
+    try:
+        if client is not None:
+            raw_id = client.get(cache.make_key(product_slug_cache_key(slug)))
+        else:
+            raw_id = cache.get(product_slug_cache_key(slug))
+    except Exception as exc:
+        logger.warning("Product cache unavailable (slug read): %s", exc)
+        return CacheRead(entry=None, token=_UNKNOWN)
+    if raw_id is None:
+        return _read_generation_only()
+    try:
+        product_id = uuid.UUID(raw_id.decode() if isinstance(raw_id, bytes) else str(raw_id))
+    except ValueError:
+        return _read_generation_only()
+    found = _read(product_cache_key(product_id), same_generation=False)
+    if found.entry is not None and found.entry.slug != slug:
+        return CacheRead(entry=None, token=found.token)
+    return found
+
+
+def product_cache_fill(
+    *, product_id: uuid.UUID, slug: str, response: CachedResponse, token: Any
+) -> bool:
+    """Store one product response unless a write happened since ``token`` was read."""
+    stored = _fill(product_cache_key(product_id), response, PRODUCT_TTL, token, list_entry=False)
+    if stored:
+        _set_slug_hint(slug, product_id)
+    return stored
+
+
+def product_list_cache_fill(*, key: str, response: CachedResponse, token: Any) -> bool:
+    """Store one list page unless a write happened since ``token`` was read."""
+    return _fill(key, response, PRODUCT_LIST_TTL, token, list_entry=True)
+
+
+def _read(key: str, *, same_generation: bool) -> CacheRead:
+    """The entry and the current generation, in one round trip.
+
+    With ``same_generation`` an entry filled under an older generation is a
+    miss: correctness then does not depend on invalidation finding the key
+    (list entries are found through an index that Redis might evict).
+    """
+    client = _redis()
+    try:
+        if client is not None:
+            raw_entry, raw_generation = client.mget(
+                [cache.make_key(key), cache.make_key(GENERATION_KEY)]
+            )
+        else:
+            found = cache.get_many([key, GENERATION_KEY])
+            raw_entry, raw_generation = found.get(key), found.get(GENERATION_KEY)
+            # Locmem has no atomic compare-and-set: always compare on read.
+            same_generation = True
+        generation = _generation_token(raw_generation)
+        if raw_entry is None:
+            return CacheRead(entry=None, token=generation)
+        filled_under, entry = CachedResponse.decode(raw_entry)
+        if same_generation and filled_under != generation:
+            return CacheRead(entry=None, token=generation)
+        return CacheRead(entry=entry, token=generation)
+    except Exception as exc:
+        logger.warning("Product cache unavailable (read %s): %s", key, exc)
+        return CacheRead(entry=None, token=_UNKNOWN)
+
+
+def _read_generation_only() -> CacheRead:
+    client = _redis()
+    try:
+        if client is not None:
+            raw = client.get(cache.make_key(GENERATION_KEY))
+        else:
+            raw = cache.get(GENERATION_KEY)
+    except Exception as exc:
+        logger.warning("Product cache unavailable (generation read): %s", exc)
+        return CacheRead(entry=None, token=_UNKNOWN)
+    return CacheRead(entry=None, token=_generation_token(raw))
+
+
+def _generation_token(raw: Any) -> str:
+    if raw is None:
+        return ""
+    return raw.decode() if isinstance(raw, bytes) else str(raw)
+
+
+def _fill(key: str, response: CachedResponse, ttl: int, token: Any, *, list_entry: bool) -> bool:
+    if token is _UNKNOWN:
+        return False
+    client = _redis()
+    try:
+        if client is not None:
+            keys = [cache.make_key(GENERATION_KEY), cache.make_key(key)]
+            if list_entry:
+                keys.append(cache.make_key(LIST_INDEX_KEY))
+            return bool(
+                _FILL_SCRIPT(keys=keys, args=[token, response.encode(token), ttl], client=client)
+            )
+        if _generation_token(cache.get(GENERATION_KEY)) != token:
+            return False
+        cache.set(key, response.encode(token), ttl)
+        if list_entry:
+            index = cache.get(LIST_INDEX_KEY) or set()
+            index.add(key)
+            cache.set(LIST_INDEX_KEY, index, ttl)
+        return True
+    except Exception as exc:
+        logger.warning("Product cache unavailable (fill %s): %s", key, exc)
+        return False
+
+
+def _set_slug_hint(slug: str, product_id: uuid.UUID) -> None:
+    client = _redis()
+    try:
+        if client is not None:
+            client.set(
+                cache.make_key(product_slug_cache_key(slug)), str(product_id), ex=PRODUCT_TTL
+            )
+        else:
+            cache.set(product_slug_cache_key(slug), str(product_id), PRODUCT_TTL)
+    except Exception as exc:
+        logger.warning("Product cache unavailable (slug hint): %s", exc)
+
+
+# --- invalidation ---------------------------------------------------------------
+
+
+def product_cache_invalidate(*, product_ids: Iterable[uuid.UUID]) -> None:
+    """Drop ``product:<uuid>`` for each id and every ``products:list:*`` entry.
+
+    Meant to be called inside the writing transaction: it invalidates now and,
+    when a transaction is open, again once it commits, so an entry rendered
+    from pre-commit data in between is deleted or, if its fill comes later,
+    refused. Never raises for Redis trouble: it logs a warning. If Redis is
+    unreachable at commit time, entries written before the outage may live
+    until their TTL.
+    """
+    ids = [
+        product_id if isinstance(product_id, uuid.UUID) else uuid.UUID(str(product_id))
+        for product_id in product_ids
+    ]
+    _invalidate(ids)
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
+        transaction.on_commit(functools.partial(_invalidate, ids))
+
+
+def _invalidate(product_ids: list[uuid.UUID]) -> None:
+    product_keys = [product_cache_key(product_id) for product_id in product_ids]
+    client = _redis()
+    try:
+        if client is not None:
+            _INVALIDATE_SCRIPT(
+                client=client,
+                keys=[
+                    cache.make_key(GENERATION_KEY),
+                    cache.make_key(LIST_INDEX_KEY),
+                    *(cache.make_key(key) for key in product_keys),
+                ],
+                args=[],
+            )
+            return
+        try:
+            cache.incr(GENERATION_KEY)
+        except ValueError:
+            cache.add(GENERATION_KEY, 0, None)
+            cache.incr(GENERATION_KEY)
+        index = cache.get(LIST_INDEX_KEY) or set()
+        cache.delete_many([*product_keys, *index, LIST_INDEX_KEY])
+    except Exception as exc:
+        logger.warning("Product cache invalidation failed for %s: %s", product_keys, exc)

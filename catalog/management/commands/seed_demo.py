@@ -1,0 +1,238 @@
+"""manage.py seed_demo: a demo catalog and two demo accounts; safe to run again."""
+
+import os
+import random
+import secrets
+from decimal import Decimal
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import transaction
+from django.utils.text import slugify
+
+from accounts.models import Role, User
+from catalog.cache import product_cache_invalidate
+from catalog.models import Product
+from catalog.stock import stock_initial_record
+
+ADMIN_EMAIL = "admin@example.com"
+CUSTOMER_EMAIL = "customer@example.com"
+
+# category -> (brands, adjectives, [(noun, min price, max price)])
+CATALOG: dict[str, tuple[list[str], list[str], list[tuple[str, int, int]]]] = {
+    "electronics": (
+        ["Voltix", "Nordwave", "Pixelon", "Auralis"],
+        ["Wireless", "Compact", "Pro", "Ultra-Slim", "Smart"],
+        [
+            ("Mouse", 15, 90),
+            ("Keyboard", 30, 180),
+            ("Headphones", 40, 350),
+            ("Bluetooth Speaker", 25, 220),
+            ("USB-C Charger", 12, 70),
+            ("Webcam", 35, 160),
+            ("Monitor", 140, 700),
+            ("Power Bank", 20, 90),
+        ],
+    ),
+    "books": (
+        ["Harbor Press", "Lantern Books", "Quill & Co.", "Northfield"],
+        ["Illustrated", "Pocket", "Collector's", "Annotated"],
+        [
+            ("Guide to Sourdough", 12, 40),
+            ("History of Navigation", 15, 55),
+            ("Python Cookbook", 25, 65),
+            ("Atlas of Birds", 20, 80),
+            ("Book of Knots", 8, 25),
+            ("Field Guide to Mushrooms", 14, 45),
+            ("Stargazing Handbook", 11, 35),
+        ],
+    ),
+    "home": (
+        ["Hearthly", "Casa Verde", "Oakline", "Linenfold"],
+        ["Ceramic", "Linen", "Oak", "Stoneware", "Minimal"],
+        [
+            ("Table Lamp", 25, 160),
+            ("Throw Blanket", 30, 140),
+            ("Coffee Mug", 8, 30),
+            ("Serving Bowl", 15, 70),
+            ("Wall Clock", 20, 110),
+            ("Cutting Board", 18, 75),
+            ("Vase", 14, 90),
+        ],
+    ),
+    "sports": (
+        ["Peakform", "Stridewell", "Bluefin", "Trailhead"],
+        ["Lightweight", "Waterproof", "Insulated", "Foldable"],
+        [
+            ("Yoga Mat", 18, 90),
+            ("Water Bottle", 10, 45),
+            ("Running Shoes", 55, 180),
+            ("Backpack", 35, 200),
+            ("Tent", 90, 480),
+            ("Jump Rope", 7, 30),
+            ("Cycling Gloves", 15, 55),
+        ],
+    ),
+    "clothing": (
+        ["Threadline", "Northstitch", "Mavi Lane", "Coastwear"],
+        ["Organic Cotton", "Merino", "Relaxed-Fit", "Classic", "Recycled"],
+        [
+            ("T-Shirt", 12, 45),
+            ("Hoodie", 35, 95),
+            ("Rain Jacket", 60, 240),
+            ("Chinos", 40, 110),
+            ("Wool Socks", 9, 28),
+            ("Beanie", 12, 40),
+        ],
+    ),
+    "toys": (
+        ["Brightblock", "Tinkertown", "Little Orbit"],
+        ["Wooden", "Magnetic", "Glow-in-the-Dark", "Educational"],
+        [
+            ("Puzzle", 10, 45),
+            ("Building Set", 20, 120),
+            ("Train Set", 30, 160),
+            ("Kite", 12, 50),
+            ("Board Game", 18, 70),
+        ],
+    ),
+    "beauty": (
+        ["Lumea", "Verdant", "Saltmoss"],
+        ["Hydrating", "Unscented", "Vegan", "Travel-Size"],
+        [
+            ("Face Cream", 14, 85),
+            ("Lip Balm", 4, 15),
+            ("Shampoo Bar", 8, 20),
+            ("Body Oil", 16, 60),
+            ("Hand Soap", 6, 22),
+        ],
+    ),
+    "garden": (
+        ["Greenrow", "Fernwick", "Mossbank"],
+        ["Galvanized", "Stainless", "Heavy-Duty", "Ergonomic"],
+        [
+            ("Watering Can", 15, 60),
+            ("Pruning Shears", 12, 55),
+            ("Planter", 10, 90),
+            ("Garden Hose", 25, 90),
+            ("Trowel", 7, 30),
+        ],
+    ),
+}
+PRODUCTS_PER_CATEGORY = 40
+
+
+class Command(BaseCommand):
+    help = (
+        "Load a demo catalog (a few hundred products over several categories) and two "
+        f"accounts: {ADMIN_EMAIL} (admin; password from DEMO_ADMIN_PASSWORD, or generated "
+        f"and printed once) and {CUSTOMER_EMAIL} (password from DEMO_CUSTOMER_PASSWORD, "
+        "likewise). Running it again adds nothing and changes no password."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--seed", type=int, default=2024, help="Random seed of the generated catalog."
+        )
+
+    def handle(self, *args: Any, seed: int, **options: Any) -> None:
+        with transaction.atomic():
+            created = self._seed_products(random.Random(seed))  # noqa: S311 (demo data)
+            self._seed_user(
+                ADMIN_EMAIL, "Demo Admin", "DEMO_ADMIN_PASSWORD", role=Role.ADMIN, superuser=True
+            )
+            self._seed_user(CUSTOMER_EMAIL, "Demo Customer", "DEMO_CUSTOMER_PASSWORD")
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo catalog: {created} product(s) added, "
+                f"{Product.objects.in_catalog().count()} in the catalog."
+            )
+        )
+
+    def _seed_products(self, rng: random.Random) -> int:
+        products = [
+            product
+            for category, spec in CATALOG.items()
+            for product in _generate(category, *spec, rng=rng)
+        ]
+        before = Product.objects.count()
+        # The slug is the natural key: what exists is left as staff edited it.
+        Product.objects.bulk_create(products, ignore_conflicts=True, batch_size=500)
+        stock_initial_record(product_ids=[product.pk for product in products])
+        created = Product.objects.count() - before
+        if created:
+            product_cache_invalidate(product_ids=[])
+        return created
+
+    def _seed_user(
+        self,
+        email: str,
+        name: str,
+        env_var: str,
+        *,
+        role: str = Role.CUSTOMER,
+        superuser: bool = False,
+    ) -> None:
+        if User.objects.filter(email=email).exists():
+            self.stdout.write(f"{email} exists; its password is unchanged.")
+            return
+        password = os.environ.get(env_var) or ""
+        generated = not password
+        if generated:
+            password = secrets.token_urlsafe(12)
+        if superuser:
+            User.objects.create_superuser(email=email, password=password, name=name)
+        else:
+            User.objects.create_user(email=email, password=password, name=name, role=role)
+        if generated:
+            self.stdout.write(
+                f"Created {email} with password {password} "
+                f"(shown once; set {env_var} to choose it)."
+            )
+        else:
+            self.stdout.write(f"Created {email} with the password from {env_var}.")
+
+
+def _generate(
+    category: str,
+    brands: list[str],
+    adjectives: list[str],
+    nouns: list[tuple[str, int, int]],
+    *,
+    rng: random.Random,
+) -> list[Product]:
+    combinations = [
+        (brand, adjective, noun) for brand in brands for adjective in adjectives for noun in nouns
+    ]
+    rng.shuffle(combinations)
+    products = []
+    for brand, adjective, (noun, low, high) in combinations[:PRODUCTS_PER_CATEGORY]:
+        name = f"{brand} {adjective} {noun}"
+        slug = slugify(name)
+        # Shop prices: whole units ending in .99 or .49.
+        price = Decimal(rng.randint(low, high)) - Decimal(rng.choice(["0.01", "0.51"]))
+        products.append(
+            Product(
+                name=name,
+                slug=slug,
+                description=(
+                    f"The {adjective.lower()} {noun.lower()} from {brand}: {rng.choice(_BLURBS)}"
+                ),
+                price=max(price, Decimal("0.99")),
+                currency="USD",
+                category=category,
+                stock=0 if rng.random() < 0.08 else rng.randint(1, 250),
+                images=[f"https://picsum.photos/seed/{slug}/800/800"],
+            )
+        )
+    return products
+
+
+_BLURBS = [
+    "built to last and easy to care for.",
+    "a customer favourite, now in new colours.",
+    "designed in small batches with recycled materials.",
+    "thoughtfully made for everyday use.",
+    "a great gift, with free returns within 30 days.",
+    "tested by our team for a full season.",
+]

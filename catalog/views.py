@@ -1,0 +1,293 @@
+"""Products API: public cached reads, admin writes. Thin: validate, select or serve, render."""
+
+import re
+from typing import Any
+
+from django.http import HttpResponse
+from django.utils.http import parse_etags
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.permissions import IsAdminRole
+from catalog import cache as product_cache
+from catalog import selectors, services
+from catalog.models import Product
+from catalog.serializers import (
+    ProductListQuerySerializer,
+    ProductOutputSerializer,
+    ProductWriteSerializer,
+)
+from ecommerce.api.ids import PREFIXES, parse_public_id
+from ecommerce.api.pagination import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    PageLimitPagination,
+    pagination_meta,
+    parse_page_params,
+)
+from ecommerce.api.renderers import Envelope, render_json
+
+JSON = "application/json; charset=utf-8"
+_SLUG_RE = re.compile(r"^[-a-zA-Z0-9_]{1,280}$")
+
+_CACHE_HEADERS = [
+    OpenApiParameter(
+        "If-None-Match",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        required=False,
+        description="An ETag from an earlier response: 304 with no body when it still matches.",
+    ),
+    OpenApiParameter(
+        "ETag",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        response=[200, 304],
+        description="Identifies this representation; send it back in If-None-Match.",
+    ),
+    OpenApiParameter(
+        "X-Cache",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        response=[200, 304],
+        enum=["HIT", "MISS"],
+        description="HIT when Redis served the response, MISS when PostgreSQL did.",
+    ),
+]
+_ID_OR_SLUG = OpenApiParameter(
+    "id_or_slug",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    description="`prod_<32 hex digits>` or the product's slug.",
+)
+_CACHED_RESPONSE_HEADERS = {"description": "The product data, from Redis or PostgreSQL."}
+
+
+# The list envelope, with ``pagination``: a raw schema, as the envelope hook
+# wraps only bodies that are not enveloped yet.
+_PRODUCT_LIST_SCHEMA = PageLimitPagination().get_paginated_response_schema(
+    {"type": "array", "items": {"$ref": "#/components/schemas/ProductOutput"}}
+)
+
+
+class ReadPublicWriteAdmin(BasePermission):
+    """Anyone reads; writes are for role admin (401 anonymous, 403 customer)."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if request.method in SAFE_METHODS:
+            return AllowAny().has_permission(request, view)
+        return IsAdminRole().has_permission(request, view)
+
+
+class ProductListView(APIView):
+    permission_classes = [ReadPublicWriteAdmin]
+
+    @extend_schema(
+        tags=["products"],
+        parameters=[
+            ProductListQuerySerializer,
+            OpenApiParameter(
+                "page", OpenApiTypes.INT, required=False, description="Page number, from 1."
+            ),
+            OpenApiParameter(
+                "limit",
+                OpenApiTypes.INT,
+                required=False,
+                description=(
+                    f"Items per page (default {DEFAULT_LIMIT}); above {MAX_LIMIT} is "
+                    f"clamped to {MAX_LIMIT}."
+                ),
+            ),
+            *_CACHE_HEADERS,
+        ],
+        responses={
+            200: OpenApiResponse(_PRODUCT_LIST_SCHEMA, **_CACHED_RESPONSE_HEADERS),
+            304: OpenApiResponse(description="Not modified (If-None-Match matched)."),
+        },
+        auth=[],
+        operation_id="products_list",
+        summary="List products (public, cached 5 minutes)",
+    )
+    def get(self, request: Request) -> HttpResponse:
+        filters, page, limit = _list_params(request)
+        key = product_cache.product_list_cache_key(
+            {**filters, "page": page, "limit": limit, "sort": filters["sort"].value}
+        )
+        found = product_cache.product_list_cache_read(key=key)
+        if found.entry is not None:
+            return _cached_response(request, found.entry, hit=True)
+
+        products = selectors.product_list(**filters)
+        total = products.count()
+        offset = (page - 1) * limit
+        items = list(products[offset : offset + limit]) if offset < total else []
+        body = render_json(
+            Envelope(
+                success=True,
+                data=ProductOutputSerializer(items, many=True).data,
+                pagination=pagination_meta(page, limit, total),
+            )
+        )
+        entry = product_cache.CachedResponse.from_body(body)
+        product_cache.product_list_cache_fill(key=key, response=entry, token=found.token)
+        return _cached_response(request, entry, hit=False)
+
+    @extend_schema(
+        tags=["products"],
+        request=ProductWriteSerializer,
+        responses={
+            201: ProductOutputSerializer,
+            409: OpenApiResponse(description="The slug is taken (conflict)."),
+        },
+        summary="Create a product (admin)",
+        description=(
+            "Without `slug`, one is generated from `name` and made unique "
+            "(`wireless-mouse`, then `wireless-mouse-2`...)."
+        ),
+    )
+    def post(self, request: Request) -> Response:
+        body = ProductWriteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        product = services.product_create(**body.validated_data)
+        return Response(ProductOutputSerializer(product).data, status=status.HTTP_201_CREATED)
+
+
+class ProductDetailView(APIView):
+    permission_classes = [ReadPublicWriteAdmin]
+
+    @extend_schema(
+        tags=["products"],
+        parameters=[_ID_OR_SLUG, *_CACHE_HEADERS],
+        responses={
+            200: OpenApiResponse(ProductOutputSerializer, **_CACHED_RESPONSE_HEADERS),
+            304: OpenApiResponse(description="Not modified (If-None-Match matched)."),
+            404: OpenApiResponse(description="No such product, or removed (not_found)."),
+        },
+        auth=[],
+        summary="One product (public, cached 10 minutes)",
+    )
+    def get(self, request: Request, id_or_slug: str) -> HttpResponse:
+        product_id = parse_public_id(PREFIXES["product"], id_or_slug)
+        if product_id is not None:
+            found = product_cache.product_cache_read(product_id=product_id)
+        elif _SLUG_RE.match(id_or_slug):
+            found = product_cache.product_cache_read_by_slug(slug=id_or_slug)
+        else:
+            raise NotFound()
+        if found.entry is not None:
+            return _cached_response(request, found.entry, hit=True)
+
+        product = _get_product(id_or_slug)
+        body = render_json({"success": True, "data": ProductOutputSerializer(product).data})
+        entry = product_cache.CachedResponse.from_body(body, slug=product.slug)
+        product_cache.product_cache_fill(
+            product_id=product.pk, slug=product.slug, response=entry, token=found.token
+        )
+        return _cached_response(request, entry, hit=False)
+
+    @extend_schema(
+        tags=["products"],
+        parameters=[_ID_OR_SLUG],
+        request=ProductWriteSerializer,
+        responses={
+            200: ProductOutputSerializer,
+            404: OpenApiResponse(description="No such product (not_found)."),
+            409: OpenApiResponse(description="The slug is taken (conflict)."),
+        },
+        summary="Update a product (admin, partial)",
+        description="Only the fields sent change; unknown fields are refused.",
+    )
+    def patch(self, request: Request, id_or_slug: str) -> Response:
+        product = _get_product(id_or_slug)
+        body = ProductWriteSerializer(data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        product = services.product_update(product=product, data=dict(body.validated_data))
+        return Response(ProductOutputSerializer(product).data)
+
+    @extend_schema(
+        tags=["products"],
+        parameters=[_ID_OR_SLUG],
+        request=ProductWriteSerializer(partial=True),
+        responses={
+            200: ProductOutputSerializer,
+            404: OpenApiResponse(description="No such product (not_found)."),
+            409: OpenApiResponse(description="The slug is taken (conflict)."),
+        },
+        summary="Update a product (admin, partial, same as PATCH)",
+    )
+    def put(self, request: Request, id_or_slug: str) -> Response:
+        return self.patch(request, id_or_slug)
+
+    @extend_schema(
+        tags=["products"],
+        parameters=[_ID_OR_SLUG],
+        request=None,
+        responses={
+            204: None,
+            404: OpenApiResponse(description="No such product (not_found)."),
+        },
+        summary="Remove a product from the catalog (admin)",
+        description="List and detail answer 404 afterwards; past orders keep their lines.",
+    )
+    def delete(self, request: Request, id_or_slug: str) -> Response:
+        services.product_remove(product=_get_product(id_or_slug))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _get_product(id_or_slug: str) -> Product:
+    product_id = parse_public_id(PREFIXES["product"], id_or_slug)
+    if product_id is not None:
+        product = selectors.product_get(product_id=product_id)
+    elif _SLUG_RE.match(id_or_slug):
+        product = selectors.product_get_by_slug(slug=id_or_slug)
+    else:
+        product = None
+    if product is None:
+        raise NotFound()
+    return product
+
+
+def _list_params(request: Request) -> tuple[dict[str, Any], int, int]:
+    """Validated, normalised filters plus page and limit; every problem in one 400."""
+    errors: dict[str, Any] = {}
+    page, limit = 1, DEFAULT_LIMIT
+    try:
+        page, limit = parse_page_params(request.query_params)
+    except ValidationError as exc:
+        errors.update(exc.detail)
+    query = ProductListQuerySerializer(data=request.query_params)
+    if not query.is_valid():
+        errors.update(query.errors)
+    if errors:
+        raise ValidationError(errors)
+    return query.selector_filters(), page, limit
+
+
+def _cached_response(
+    request: Request, entry: product_cache.CachedResponse, *, hit: bool
+) -> HttpResponse:
+    if _etag_matches(request.headers.get("If-None-Match", ""), entry.etag):
+        response = HttpResponse(status=status.HTTP_304_NOT_MODIFIED)
+    else:
+        response = HttpResponse(entry.body, content_type=JSON)
+    response["ETag"] = entry.etag
+    response["X-Cache"] = "HIT" if hit else "MISS"
+    # Shared caches and browsers must revalidate: the next read after a write
+    # has to see it, and a 304 costs no body.
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+def _etag_matches(header: str, etag: str) -> bool:
+    """Weak comparison, as RFC 9110 prescribes for If-None-Match."""
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    return any(candidate.removeprefix("W/") == etag for candidate in parse_etags(header))
