@@ -1,0 +1,90 @@
+"""``Idempotency-Key`` for order creation.
+
+The (user, key) unique constraint decides which of several concurrent
+requests runs: exactly one inserts the record; the others find it and answer
+422 (different body), 409 (still running) or replay the stored response.
+"""
+
+import hashlib
+from datetime import timedelta
+from typing import Any
+
+import orjson
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from orders.errors import IdempotencyKeyReused, IdempotencyRequestInProgress
+from orders.models import IdempotencyRecord
+
+
+def request_fingerprint(body: Any) -> str:
+    """The same JSON body in any key order gives the same fingerprint."""
+    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def idempotency_claim(*, user, key: str, fingerprint: str) -> tuple[IdempotencyRecord, bool]:
+    """Return ``(record, True)`` when this request should run, ``(record, False)``
+    when it should replay the record's stored response.
+
+    Raises IdempotencyKeyReused (422) and IdempotencyRequestInProgress (409).
+    An expired record, or an in-progress one whose process died (older than
+    IDEMPOTENCY_LOCK_TIMEOUT), is taken over.
+    """
+    now = timezone.now()
+    expires_at = now + timedelta(seconds=settings.IDEMPOTENCY_TTL)
+    try:
+        with transaction.atomic():
+            record = IdempotencyRecord.objects.create(
+                user=user, key=key, request_hash=fingerprint, locked_at=now, expires_at=expires_at
+            )
+        return record, True
+    except IntegrityError:
+        pass
+
+    with transaction.atomic():
+        record = IdempotencyRecord.objects.select_for_update().get(user=user, key=key)
+        if record.expires_at <= now:
+            _restart(record, fingerprint, now, expires_at)
+            return record, True
+        if record.request_hash != fingerprint:
+            raise IdempotencyKeyReused()
+        if record.state == IdempotencyRecord.State.COMPLETED:
+            return record, False
+        abandoned = record.locked_at < now - timedelta(seconds=settings.IDEMPOTENCY_LOCK_TIMEOUT)
+        if abandoned and record.order_id is None:
+            record.locked_at = now
+            record.save(update_fields=["locked_at"])
+            return record, True
+        if abandoned:
+            # The order was created but the process died before storing the
+            # response: replay the order itself.
+            return record, False
+        raise IdempotencyRequestInProgress()
+
+
+def idempotency_complete(*, record: IdempotencyRecord, status: int, body: bytes) -> None:
+    IdempotencyRecord.objects.filter(pk=record.pk).update(
+        state=IdempotencyRecord.State.COMPLETED, response_status=status, response_body=body
+    )
+
+
+def idempotency_release(*, record: IdempotencyRecord) -> None:
+    """Forget a key whose request failed unexpectedly, so a retry can run."""
+    IdempotencyRecord.objects.filter(pk=record.pk, order__isnull=True).delete()
+
+
+def idempotency_records_purge() -> int:
+    deleted, _ = IdempotencyRecord.objects.filter(expires_at__lte=timezone.now()).delete()
+    return deleted
+
+
+def _restart(record: IdempotencyRecord, fingerprint: str, now, expires_at) -> None:
+    record.request_hash = fingerprint
+    record.state = IdempotencyRecord.State.IN_PROGRESS
+    record.response_status = None
+    record.response_body = None
+    record.order = None
+    record.locked_at = now
+    record.expires_at = expires_at
+    record.save()

@@ -1,0 +1,114 @@
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+
+from catalog.models import Product
+from orders.state import OrderStatus
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+class Order(models.Model):
+    """A customer's order. Money fields are computed once, at creation."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders"
+    )
+    status = models.CharField(
+        max_length=20, choices=OrderStatus.choices, default=OrderStatus.PENDING
+    )
+    subtotal = models.DecimalField(**MONEY)
+    total = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3, default="USD")
+    shipping_address = models.JSONField()
+    payment_method = models.CharField(max_length=20, default="card")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "orders"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(subtotal__gte=0), name="order_subtotal_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(total__gte=0), name="order_total_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=OrderStatus.values), name="order_status_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="order_user_created_idx"),
+            models.Index(fields=["status", "created_at"], name="order_status_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Order {self.id.hex[:8]} ({self.status})"
+
+
+class OrderItem(models.Model):
+    """One line, with the name and price the customer saw when ordering.
+
+    ``product`` is PROTECT: products leave the catalog by soft delete, so the
+    reference always resolves.
+    """
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="order_items")
+    name = models.CharField(max_length=255)
+    unit_price = models.DecimalField(**MONEY)
+    quantity = models.PositiveIntegerField()
+    line_total = models.DecimalField(**MONEY)
+
+    class Meta:
+        db_table = "order_items"
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(quantity__gte=1), name="order_item_quantity_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(unit_price__gt=Decimal("0")), name="order_item_price_positive"
+            ),
+            models.UniqueConstraint(fields=["order", "product"], name="order_item_product_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.name}"
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to an ``Idempotency-Key``, kept to replay it for 24 hours.
+
+    The unique constraint on (user, key) is what makes concurrent retries safe:
+    exactly one request inserts the row and runs; the others find it.
+    """
+
+    class State(models.TextChoices):
+        IN_PROGRESS = "in_progress"
+        COMPLETED = "completed"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.IN_PROGRESS)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.BinaryField(null=True, blank=True)
+    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    locked_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        db_table = "idempotency_records"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_user_key_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.key}"

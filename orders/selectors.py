@@ -1,0 +1,33 @@
+"""Reads of orders used by the views."""
+
+import uuid
+
+from django.db.models import QuerySet
+
+from orders.models import Order
+
+
+def _orders() -> QuerySet[Order]:
+    return Order.objects.select_related("payment").prefetch_related("items")
+
+
+def order_list(
+    *, viewer, status: str | None = None, user_id: uuid.UUID | None = None
+) -> QuerySet[Order]:
+    """The viewer's own orders (all orders for an admin), newest first."""
+    orders = _orders().order_by("-created_at", "-id")
+    if not viewer.is_admin:
+        orders = orders.filter(user=viewer)
+    if status:
+        orders = orders.filter(status=status)
+    if user_id:
+        orders = orders.filter(user_id=user_id)
+    return orders
+
+
+def order_get_visible(*, viewer, order_id: uuid.UUID) -> Order | None:
+    """The order if the viewer owns it or is an admin; None otherwise (a 404)."""
+    orders = _orders().filter(pk=order_id)
+    if not viewer.is_admin:
+        orders = orders.filter(user=viewer)
+    return orders.first()

@@ -1,0 +1,255 @@
+"""Every write to orders: creation, payment outcomes, cancellation, staff moves.
+
+An order's status only changes under its row lock and through the transition
+table in ``orders.state``; the change that gives stock back happens once, so
+stock comes back exactly once whatever races.
+"""
+
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from catalog.stock import StockLine, stock_release, stock_reserve
+from ecommerce.api.ids import PREFIXES, public_id
+from ecommerce.jobs import job_enqueue
+from orders import tasks
+from orders.errors import OrderInvalid
+from orders.models import IdempotencyRecord, Order, OrderItem
+from orders.state import (
+    ORDER_TRANSITIONS,
+    STAFF_SETTABLE,
+    IllegalOrderTransition,
+    OrderStatus,
+    order_returns_stock,
+    order_transition_check,
+)
+
+logger = logging.getLogger(__name__)
+
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class OrderLineInput:
+    product_id: uuid.UUID
+    quantity: int
+
+
+def order_create(
+    *,
+    user,
+    items: Sequence[OrderLineInput],
+    shipping_address: dict[str, str],
+    payment_method: str = "card",
+    payment_token: str | None = None,
+    idempotency_record: IdempotencyRecord | None = None,
+) -> Order:
+    """Create a pending order with a processing payment, in one transaction.
+
+    Lines naming the same product are merged. Product rows are locked in
+    primary-key order (``catalog.stock``), every line is checked, stock is
+    decremented, prices are snapshotted from the catalog. The charge job is
+    enqueued when the transaction commits.
+    Raises OrderInvalid, ProductUnavailable (400), InsufficientStock (409);
+    on any error nothing is written.
+    """
+    from payments import services as payment_services
+    from payments import tasks as payment_tasks
+
+    lines = _merge_lines(items)
+    order_id = uuid.uuid4()
+    with transaction.atomic():
+        products = stock_reserve(lines=lines, order_id=order_id)
+        currencies = {products[line.product_id].currency for line in lines}
+        if len(currencies) > 1:
+            raise OrderInvalid(
+                "All items of an order must be priced in one currency.",
+                details={"items": [f"Mixed currencies: {', '.join(sorted(currencies))}."]},
+            )
+        order_items = []
+        for line in lines:
+            product = products[line.product_id]
+            order_items.append(
+                OrderItem(
+                    product=product,
+                    name=product.name,
+                    unit_price=product.price,
+                    quantity=line.quantity,
+                    line_total=(product.price * line.quantity).quantize(CENT, ROUND_HALF_UP),
+                )
+            )
+        subtotal = sum((item.line_total for item in order_items), Decimal("0.00"))
+        order = Order.objects.create(
+            id=order_id,
+            user=user,
+            subtotal=subtotal,
+            # No shipping or tax model yet: the total is the subtotal.
+            total=subtotal,
+            currency=currencies.pop(),
+            shipping_address=shipping_address,
+            payment_method=payment_method,
+        )
+        for item in order_items:
+            item.order = order
+        OrderItem.objects.bulk_create(order_items)
+        payment = payment_services.payment_create(order=order, token=payment_token)
+        if idempotency_record is not None:
+            # Same transaction: a crash can never leave an order whose key
+            # would let a retry create a second one.
+            IdempotencyRecord.objects.filter(pk=idempotency_record.pk).update(order=order)
+        job_enqueue(
+            payment_tasks.payment_charge,
+            payment_id=str(payment.id),
+            queue="payments",
+            retry=payment_tasks.payment_charge_retry(),
+        )
+    return order
+
+
+def order_awaits_payment(*, order_id: uuid.UUID) -> bool:
+    """Whether a charge for this order should go ahead (it is still pending)."""
+    return Order.objects.filter(pk=order_id, status=OrderStatus.PENDING).exists()
+
+
+def order_mark_paid(*, order_id: uuid.UUID) -> bool:
+    """Payment captured: pending -> paid, and the confirmation e-mail is queued.
+
+    Returns False when the order is no longer pending (cancelled while the
+    charge ran): the caller refunds the capture.
+    """
+    with transaction.atomic():
+        order = _locked(order_id)
+        if order.status != OrderStatus.PENDING:
+            return False
+        _move(order, OrderStatus.PAID)
+        job_enqueue(tasks.order_confirmation_email_send, order_id=str(order.id), queue="emails")
+    return True
+
+
+def order_mark_payment_failed(*, order_id: uuid.UUID) -> None:
+    """Payment declined or abandoned: pending -> payment_failed, stock returned."""
+    with transaction.atomic():
+        order = _locked(order_id)
+        if order.status == OrderStatus.PENDING:
+            _move(order, OrderStatus.PAYMENT_FAILED)
+
+
+def order_mark_refunded(*, order_id: uuid.UUID) -> None:
+    """Payment fully refunded: a paid, shipped or delivered order becomes refunded."""
+    with transaction.atomic():
+        order = _locked(order_id)
+        if OrderStatus.REFUNDED in _allowed(order.status):
+            _move(order, OrderStatus.REFUNDED)
+
+
+def order_cancel(*, order_id: uuid.UUID, reason: str = "Cancelled") -> Order:
+    """Cancel a pending or paid order: stock goes back, a capture is refunded.
+
+    A pending order's charge, if still queued, sees the cancellation and does
+    not charge; if it was already at the provider, its capture is refunded
+    when it lands. Raises IllegalOrderTransition (409) in any other status.
+    """
+    from payments import services as payment_services
+    from payments.errors import PaymentFailed
+    from payments.state import REFUNDABLE
+
+    with transaction.atomic():
+        order = _locked(order_id)
+        _move(order, OrderStatus.CANCELLED)
+        payment = getattr(order, "payment", None)
+        refund_payment_id = payment.id if payment and payment.status in REFUNDABLE else None
+    if refund_payment_id:
+        try:
+            payment_services.refund_create(payment_id=refund_payment_id, reason=reason)
+        except PaymentFailed:
+            # The cancellation stands (stock is back); the money is still
+            # captured and staff retry the refund from the admin.
+            logger.exception("Refund for cancelled order %s failed", order_id)
+    return Order.objects.get(pk=order_id)
+
+
+def order_status_set(*, order_id: uuid.UUID, status: str) -> Order:
+    """A staff move (ship, deliver, cancel). Raises IllegalOrderTransition (409)."""
+    if status == OrderStatus.CANCELLED:
+        return order_cancel(order_id=order_id, reason="Cancelled by staff")
+    if status not in STAFF_SETTABLE:
+        raise IllegalOrderTransition(
+            f"Staff cannot set {status} by hand: it follows from the payment.",
+            details={"status": [f"Allowed: {', '.join(sorted(STAFF_SETTABLE))}."]},
+        )
+    with transaction.atomic():
+        order = _locked(order_id)
+        _move(order, status)
+    return order
+
+
+def orders_expire_pending() -> int:
+    """Cancel orders pending longer than ORDER_PENDING_TIMEOUT; returns how many."""
+    cutoff = timezone.now() - timezone.timedelta(seconds=settings.ORDER_PENDING_TIMEOUT)
+    ids = list(
+        Order.objects.filter(status=OrderStatus.PENDING, created_at__lt=cutoff).values_list(
+            "id", flat=True
+        )[:500]
+    )
+    expired = 0
+    for order_id in ids:
+        with transaction.atomic():
+            order = _locked(order_id)
+            if order.status != OrderStatus.PENDING:
+                continue
+            _move(order, OrderStatus.CANCELLED)
+            expired += 1
+    if expired:
+        logger.info("Expired %s pending orders and returned their stock", expired)
+    return expired
+
+
+def _merge_lines(items: Sequence[OrderLineInput]) -> list[StockLine]:
+    """One line per product, in first-seen order, labelled with the first index."""
+    merged: dict[uuid.UUID, list] = {}
+    for index, item in enumerate(items):
+        if item.product_id in merged:
+            merged[item.product_id][1] += item.quantity
+        else:
+            merged[item.product_id] = [f"items[{index}]", item.quantity]
+    too_many = {
+        label: [f"At most {settings.ORDER_MAX_QUANTITY} of one product per order."]
+        for label, quantity in merged.values()
+        if quantity > settings.ORDER_MAX_QUANTITY
+    }
+    if too_many:
+        raise OrderInvalid(details=too_many)
+    return [
+        StockLine(product_id=product_id, quantity=quantity, label=label)
+        for product_id, (label, quantity) in merged.items()
+    ]
+
+
+def _locked(order_id: uuid.UUID) -> Order:
+    return Order.objects.select_for_update(of=("self",)).get(pk=order_id)
+
+
+def _allowed(status: str) -> frozenset[str]:
+    return ORDER_TRANSITIONS.get(status, frozenset())
+
+
+def _move(order: Order, target: str) -> None:
+    """Change status under the caller's row lock; give stock back when due."""
+    order_transition_check(order.status, target)
+    if order_returns_stock(order.status, target):
+        stock_release(
+            lines=[
+                StockLine(product_id=item.product_id, quantity=item.quantity)
+                for item in order.items.all()
+            ],
+            order_id=order.id,
+        )
+    logger.info("Order %s: %s -> %s", public_id(PREFIXES["order"], order.id), order.status, target)
+    order.status = target
+    order.save(update_fields=["status", "updated_at"])

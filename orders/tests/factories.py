@@ -1,0 +1,127 @@
+"""Test data for orders and payments: products, order bodies, placed orders.
+
+Orders are always placed through the API or ``orders.services`` (never
+written row by row), so their stock, payment and jobs are the real ones.
+"""
+
+import itertools
+import json
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import factory
+from django.test import TestCase
+from django.utils import timezone
+
+from accounts.tests.factories import AdminFactory
+from catalog.models import Product
+from ecommerce.api.ids import PREFIXES, public_id
+from orders.models import Order
+
+ORDERS = "/v1/orders"
+_slugs = itertools.count(1)
+
+ADDRESS = {
+    "street": "1 Main Street",
+    "city": "Springfield",
+    "state": "IL",
+    "zip": "62701",
+    "country": "US",
+}
+
+# Django's capture of on-commit hooks, usable outside a fixture: the test's
+# transaction never commits, so jobs are enqueued when the block exits.
+capture_on_commit = TestCase.captureOnCommitCallbacks
+
+
+def product_make(
+    *,
+    price: str | Decimal = "10.00",
+    stock: int = 10,
+    currency: str = "USD",
+    name: str | None = None,
+    deleted: bool = False,
+) -> Product:
+    """A catalog product with a unique slug (``catalog``'s own factory is not ours)."""
+    number = next(_slugs)
+    product = Product.objects.create(
+        name=name or f"Order Test Product {number}",
+        slug=f"order-test-product-{number}",
+        price=Decimal(price),
+        currency=currency,
+        category="misc",
+        stock=stock,
+    )
+    if deleted:
+        Product.objects.filter(pk=product.pk).update(deleted_at=timezone.now())
+        product.refresh_from_db()
+    return product
+
+
+def product_id(product: Product) -> str:
+    return public_id(PREFIXES["product"], product.pk)
+
+
+def order_id(order: Order | str) -> str:
+    return order if isinstance(order, str) else public_id(PREFIXES["order"], order.pk)
+
+
+def order_body(*lines: tuple[Product, int], token: str | None = None, **overrides: Any) -> dict:
+    """A valid create body for ``(product, quantity)`` lines."""
+    body: dict[str, Any] = {
+        "items": [{"productId": product_id(p), "quantity": q} for p, q in lines],
+        "shippingAddress": dict(ADDRESS),
+        "paymentMethod": "card",
+    }
+    if token is not None:
+        body["paymentToken"] = token
+    body.update(overrides)
+    return body
+
+
+def order_post(client, body: Any, *, key: str | None = None, raw: bytes | None = None):
+    """POST /v1/orders, letting the request's on-commit hooks enqueue their jobs."""
+    extra = {"HTTP_IDEMPOTENCY_KEY": key} if key is not None else {}
+    with capture_on_commit(execute=True):
+        if raw is not None:
+            return client.post(ORDERS, raw, content_type="application/json", **extra)
+        return client.post(ORDERS, body, format="json", **extra)
+
+
+def jobs_drain(run_jobs: Callable[[], int]) -> int:
+    """Run queued jobs, and the jobs they queue, until none is left."""
+    total = 0
+    while True:
+        with capture_on_commit(execute=True):
+            ran = run_jobs()
+        if not ran:
+            return total
+        total += ran
+
+
+def order_place(
+    client, *lines: tuple[Product, int], token: str | None = None, run_jobs=None
+) -> dict:
+    """Place an order through the API; with ``run_jobs``, also run its charge."""
+    response = order_post(client, order_body(*lines, token=token))
+    assert response.status_code == 201, response.content
+    if run_jobs is not None:
+        jobs_drain(run_jobs)
+    return response.json()["data"]
+
+
+def order_of(data: dict) -> Order:
+    return Order.objects.select_related("payment").get(pk=data["id"].split("_", 1)[1])
+
+
+def money(response) -> Any:
+    """The JSON body with numbers read as Decimal, to compare money exactly."""
+    return json.loads(response.content, parse_float=Decimal)
+
+
+class SuperuserFactory(AdminFactory):
+    """An admin who may use the Django admin site (role admin, superuser)."""
+
+    email = factory.Sequence(lambda n: f"root{n}@example.com")
+    is_superuser = True

@@ -1,0 +1,57 @@
+"""Helpers for order and payment tests: order bodies and parallel requests."""
+
+import threading
+from collections.abc import Callable
+
+from django.db import connection
+
+from catalog.models import Product
+
+ADDRESS = {
+    "street": "1 Infinite Loop",
+    "city": "Cupertino",
+    "state": "CA",
+    "zip": "95014",
+    "country": "US",
+}
+
+
+def order_body(*lines: tuple[Product, int], token: str | None = None) -> dict:
+    body = {
+        "items": [
+            {"productId": f"prod_{product.id.hex}", "quantity": quantity}
+            for product, quantity in lines
+        ],
+        "shippingAddress": ADDRESS,
+        "paymentMethod": "card",
+    }
+    if token is not None:
+        body["paymentToken"] = token
+    return body
+
+
+def run_in_threads(count: int, target: Callable[[int], object]) -> list[object]:
+    """Run ``target(i)`` in ``count`` threads released at the same instant.
+
+    Each thread closes its own database connection, as a server's would.
+    Exceptions are returned in place of results so the test can see them.
+    """
+    barrier = threading.Barrier(count)
+    results: list[object] = [None] * count
+
+    def run(index: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            results[index] = target(index)
+        except Exception as exc:
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a request hung (deadlock?)"
+    return results

@@ -1,0 +1,191 @@
+"""Thin API views for orders."""
+
+from django.http import HttpResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.permissions import IsAdminRole
+from ecommerce.api.errors import ApplicationError
+from ecommerce.api.exceptions import error_body
+from ecommerce.api.ids import PREFIXES, uuid_from_path
+from ecommerce.api.pagination import PageLimitPagination
+from ecommerce.api.renderers import render_json
+from orders import idempotency, selectors, services
+from orders.models import Order
+from orders.serializers import (
+    OrderCreateInputSerializer,
+    OrderListFilterSerializer,
+    OrderOutputSerializer,
+    OrderStatusInputSerializer,
+)
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+JSON = "application/json; charset=utf-8"
+
+_idempotency_parameter = OpenApiParameter(
+    IDEMPOTENCY_HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "Up to 255 characters. The same key and body within 24 hours replays the first "
+        "response and creates nothing; the same key with another body is 422 "
+        "idempotency_key_reused; while the first request runs, 409 "
+        "idempotency_request_in_progress."
+    ),
+)
+
+
+def _order_output(order: Order) -> dict:
+    return OrderOutputSerializer(order).data
+
+
+def _visible_order(request: Request, order_id: str) -> Order:
+    order = selectors.order_get_visible(
+        viewer=request.user, order_id=uuid_from_path(PREFIXES["order"], order_id)
+    )
+    if order is None:
+        raise NotFound()
+    return order
+
+
+class OrderListCreateView(APIView):
+    @extend_schema(
+        tags=["orders"],
+        parameters=[
+            OrderListFilterSerializer,
+            OpenApiParameter("page", int, required=False),
+            OpenApiParameter("limit", int, required=False),
+        ],
+        responses={200: OrderOutputSerializer(many=True)},
+        summary="My orders (all orders for an admin), newest first",
+    )
+    def get(self, request: Request) -> Response:
+        filters = OrderListFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        orders = selectors.order_list(
+            viewer=request.user,
+            status=filters.validated_data.get("status"),
+            user_id=filters.validated_data.get("userId"),
+        )
+        paginator = PageLimitPagination()
+        page = paginator.paginate_queryset(orders, request)
+        return paginator.get_paginated_response(OrderOutputSerializer(page, many=True).data)
+
+    @extend_schema(
+        tags=["orders"],
+        request=OrderCreateInputSerializer,
+        parameters=[_idempotency_parameter],
+        responses={
+            201: OrderOutputSerializer,
+            409: OpenApiResponse(
+                description="insufficient_stock (details.items lists requested and available) "
+                "or idempotency_request_in_progress."
+            ),
+            422: OpenApiResponse(description="idempotency_key_reused."),
+        },
+        summary="Place an order",
+    )
+    def post(self, request: Request) -> Response | HttpResponse:
+        body = OrderCreateInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        key = request.headers.get(IDEMPOTENCY_HEADER)
+        if key is None:
+            order = self._create(request, body.validated_data)
+            return Response(_order_output(order), status=status.HTTP_201_CREATED)
+
+        if not 0 < len(key) <= 255 or not key.isprintable():
+            raise ValidationError({IDEMPOTENCY_HEADER: ["Must be 1 to 255 printable characters."]})
+        record, should_run = idempotency.idempotency_claim(
+            user=request.user, key=key, fingerprint=idempotency.request_fingerprint(request.data)
+        )
+        if not should_run:
+            return self._replay(record)
+        try:
+            order = self._create(request, body.validated_data, record=record)
+        except ApplicationError as exc:
+            # A definite answer (e.g. insufficient stock): replayed like a success.
+            idempotency.idempotency_complete(
+                record=record,
+                status=exc.status,
+                body=render_json(error_body(exc.code, exc.message, exc.details)),
+            )
+            raise
+        except Exception:
+            idempotency.idempotency_release(record=record)
+            raise
+        data = _order_output(order)
+        idempotency.idempotency_complete(
+            record=record, status=201, body=render_json({"success": True, "data": data})
+        )
+        return Response(data, status=status.HTTP_201_CREATED)
+
+    @staticmethod
+    def _create(request: Request, data: dict, record=None) -> Order:
+        return services.order_create(
+            user=request.user,
+            items=[
+                services.OrderLineInput(product_id=line["productId"], quantity=line["quantity"])
+                for line in data["items"]
+            ],
+            shipping_address=dict(data["shippingAddress"]),
+            payment_method=data["paymentMethod"],
+            payment_token=data.get("paymentToken") or None,
+            idempotency_record=record,
+        )
+
+    @staticmethod
+    def _replay(record) -> HttpResponse:
+        if record.response_body is not None:
+            response = HttpResponse(
+                bytes(record.response_body), status=record.response_status, content_type=JSON
+            )
+        else:
+            order = selectors.order_list(viewer=record.user).get(pk=record.order_id)
+            body = render_json({"success": True, "data": _order_output(order)})
+            response = HttpResponse(body, status=201, content_type=JSON)
+        response["Idempotent-Replayed"] = "true"
+        return response
+
+
+class OrderDetailView(APIView):
+    @extend_schema(tags=["orders"], responses={200: OrderOutputSerializer}, summary="An order")
+    def get(self, request: Request, order_id: str) -> Response:
+        return Response(_order_output(_visible_order(request, order_id)))
+
+    @extend_schema(
+        tags=["orders"],
+        request=OrderStatusInputSerializer,
+        responses={200: OrderOutputSerializer, 409: OpenApiResponse(description="conflict")},
+        summary="Move an order along (admin)",
+        description="Admins may set shipped, delivered or cancelled; an illegal move is 409.",
+    )
+    def patch(self, request: Request, order_id: str) -> Response:
+        if not IsAdminRole().has_permission(request, self):
+            self.permission_denied(request, message=IsAdminRole.message)
+        order = _visible_order(request, order_id)
+        body = OrderStatusInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.order_status_set(order_id=order.id, status=body.validated_data["status"])
+        return Response(_order_output(_visible_order(request, order_id)))
+
+
+class OrderCancelView(APIView):
+    @extend_schema(
+        tags=["orders"],
+        request=None,
+        responses={200: OrderOutputSerializer, 409: OpenApiResponse(description="conflict")},
+        summary="Cancel an order",
+        description=(
+            "Owner or admin, while pending or paid: stock goes back and a captured "
+            "payment is refunded. Any other status is 409 conflict."
+        ),
+    )
+    def post(self, request: Request, order_id: str) -> Response:
+        order = _visible_order(request, order_id)
+        services.order_cancel(order_id=order.id)
+        return Response(_order_output(_visible_order(request, order_id)))

@@ -1,0 +1,49 @@
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from ecommerce.api.ids import PREFIXES, PublicIdField
+from ecommerce.api.serializers import StrictInputSerializer
+from payments.models import Refund
+from payments.state import PaymentStatus
+
+
+class RefundOutputSerializer(serializers.Serializer):
+    id = serializers.SerializerMethodField()
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    status = serializers.ChoiceField(choices=Refund.Status.choices)
+    reason = serializers.CharField()
+    createdAt = serializers.DateTimeField(source="created_at")
+
+    def get_id(self, refund: Refund) -> str:
+        return f"re_{refund.id.hex}"
+
+
+class PaymentOutputSerializer(serializers.Serializer):
+    id = PublicIdField(PREFIXES["payment"])
+    orderId = PublicIdField(PREFIXES["order"], source="order_id")
+    status = serializers.ChoiceField(choices=PaymentStatus.choices)
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    currency = serializers.CharField()
+    capturedAmount = serializers.DecimalField(
+        max_digits=12, decimal_places=2, source="captured_amount"
+    )
+    refundedAmount = serializers.DecimalField(
+        max_digits=12, decimal_places=2, source="refunded_amount"
+    )
+    provider = serializers.CharField()
+    failureCode = serializers.CharField(source="failure_code", allow_blank=True)
+    refunds = RefundOutputSerializer(many=True, source="refunds.all")
+    createdAt = serializers.DateTimeField(source="created_at")
+    updatedAt = serializers.DateTimeField(source="updated_at")
+
+
+class RefundInputSerializer(StrictInputSerializer):
+    amount = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        required=False,
+        help_text="Defaults to everything captured and not yet refunded.",
+    )
+    reason = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")

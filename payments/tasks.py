@@ -1,0 +1,24 @@
+"""Background jobs of the payments app (thin: they call services)."""
+
+import uuid
+
+from django.conf import settings
+from rq import Retry
+
+
+def payment_charge(*, payment_id: str) -> str:
+    """Charge one payment. Transient provider errors raise, and RQ retries."""
+    from payments.services import payment_charge as charge
+
+    return charge(payment_id=uuid.UUID(payment_id))
+
+
+def payments_sweep() -> int:
+    from payments.services import payments_sweep as sweep
+
+    return sweep()
+
+
+def payment_charge_retry() -> Retry:
+    intervals = settings.PAYMENT_RETRY_INTERVALS
+    return Retry(max=max(settings.PAYMENT_MAX_ATTEMPTS - 1, 0), interval=intervals)

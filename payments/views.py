@@ -1,0 +1,100 @@
+"""Thin API views for payments."""
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.permissions import IsAdminRole
+from ecommerce.api.ids import PREFIXES, uuid_from_path
+from payments import selectors, services
+from payments.serializers import PaymentOutputSerializer, RefundInputSerializer
+
+SIGNATURE_HEADER = "X-Signature"
+
+
+def _visible_payment(request: Request, payment_id: str):
+    payment = selectors.payment_get_visible(
+        viewer=request.user, payment_id=uuid_from_path(PREFIXES["payment"], payment_id)
+    )
+    if payment is None:
+        raise NotFound()
+    return payment
+
+
+class PaymentDetailView(APIView):
+    @extend_schema(tags=["payments"], responses={200: PaymentOutputSerializer}, summary="A payment")
+    def get(self, request: Request, payment_id: str) -> Response:
+        return Response(PaymentOutputSerializer(_visible_payment(request, payment_id)).data)
+
+
+class PaymentRefundView(APIView):
+    permission_classes = [IsAdminRole]
+
+    @extend_schema(
+        tags=["payments"],
+        request=RefundInputSerializer,
+        responses={
+            201: PaymentOutputSerializer,
+            402: OpenApiResponse(description="payment_failed: the provider refused the refund."),
+            409: OpenApiResponse(description="conflict: more than captured, or not captured."),
+        },
+        summary="Refund a payment (admin), fully or partly",
+    )
+    def post(self, request: Request, payment_id: str) -> Response:
+        payment = _visible_payment(request, payment_id)
+        body = RefundInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.refund_create(
+            payment_id=payment.id,
+            amount=body.validated_data.get("amount"),
+            reason=body.validated_data["reason"],
+            actor=request.user,
+        )
+        payment = _visible_payment(request, payment_id)
+        return Response(PaymentOutputSerializer(payment).data, status=status.HTTP_201_CREATED)
+
+
+class PaymentWebhookView(APIView):
+    """Provider callbacks: authenticated by signature, not by a user token."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes: list = []
+
+    @extend_schema(
+        tags=["payments"],
+        request={"application/json": {"type": "object", "additionalProperties": True}},
+        parameters=[
+            OpenApiParameter(
+                SIGNATURE_HEADER,
+                str,
+                OpenApiParameter.HEADER,
+                required=True,
+                description="\"t=<unix time>,v1=<hex HMAC-SHA256 of '<t>.<raw body>'>\" "
+                "with PAYMENT_WEBHOOK_SECRET.",
+            )
+        ],
+        responses={
+            200: {
+                "type": "object",
+                "properties": {
+                    "received": {"type": "boolean"},
+                    "applied": {"type": "boolean", "description": "false for a replayed event"},
+                },
+            },
+            400: OpenApiResponse(description="invalid_signature or validation_error."),
+        },
+        auth=[],
+        summary="Payment provider webhook",
+    )
+    def post(self, request: Request) -> Response:
+        # The signature covers the raw bytes: read them before any parsing.
+        body = request._request.body
+        applied = services.webhook_handle(
+            body=body, signature=request.headers.get(SIGNATURE_HEADER, "")
+        )
+        return Response({"received": True, "applied": applied})
