@@ -1,0 +1,78 @@
+""".github/workflows/: parses, tests against real services, ships the commit's image."""
+
+import re
+
+import yaml
+
+from tests.deploy.conftest import REPO
+
+WORKFLOWS = REPO / ".github" / "workflows"
+
+
+def _workflow() -> dict:
+    return yaml.safe_load((WORKFLOWS / "ci.yml").read_text())
+
+
+def _triggers(workflow: dict) -> dict:
+    # YAML 1.1 reads the bare key `on` as the boolean True.
+    return workflow.get("on", workflow.get(True))
+
+
+def _runs(job: dict) -> str:
+    return "\n".join(step.get("run", "") for step in job["steps"])
+
+
+def test_every_workflow_parses_with_jobs_and_steps():
+    files = sorted(WORKFLOWS.glob("*.y*ml"))
+    assert files
+    for path in files:
+        workflow = yaml.safe_load(path.read_text())
+        assert _triggers(workflow), path
+        for name, job in workflow["jobs"].items():
+            assert job["runs-on"], name
+            assert job["steps"], name
+
+
+def test_runs_on_pushes_to_main_and_pull_requests():
+    triggers = _triggers(_workflow())
+    assert triggers["push"]["branches"] == ["main"]
+    assert "pull_request" in triggers
+
+
+def test_tests_run_against_postgres_and_redis_service_containers():
+    job = _workflow()["jobs"]["test"]
+    assert set(job["services"]) == {"postgres", "redis"}
+    assert job["env"]["DATABASE_URL"].startswith("postgres://")
+    assert job["env"]["REDIS_URL"].startswith("redis://")
+    assert "make test" in _runs(job)
+    # tests/deploy renders the manifests with kubectl.
+    assert any("setup-kubectl" in step.get("uses", "") for step in job["steps"])
+
+
+def test_lint_runs():
+    assert "make lint" in _runs(_workflow()["jobs"]["lint"])
+
+
+def test_image_is_tagged_with_the_commit_sha_and_never_only_latest():
+    job = _workflow()["jobs"]["image"]
+    build = next(step for step in job["steps"] if "build-push-action" in step.get("uses", ""))
+    tags = [line.strip() for line in build["with"]["tags"].splitlines() if line.strip()]
+    assert any(tag.endswith(":${{ github.sha }}") for tag in tags)
+    assert not any(tag.endswith(":latest") for tag in tags)
+    assert build["with"]["file"] == "docker/Dockerfile"
+    assert "refs/heads/main" in build["with"]["push"]
+    assert set(job["needs"]) == {"lint", "test"}
+
+
+def test_deploy_runs_on_main_only_with_the_commit_image():
+    job = _workflow()["jobs"]["deploy"]
+    assert "refs/heads/main" in job["if"]
+    assert job["needs"] == ["image"]
+    assert re.search(r'k8s/deploy\.sh "\$IMAGE" "\$GITHUB_SHA"', _runs(job))
+
+
+def test_actions_are_pinned_to_a_version():
+    for job in _workflow()["jobs"].values():
+        for step in job["steps"]:
+            if "uses" in step:
+                assert re.search(r"@v\d+$|@[0-9a-f]{40}$", step["uses"]), step["uses"]

@@ -1,0 +1,255 @@
+"""docker/ and .dockerignore: the image's recipe holds what the deployment promises.
+
+No Docker engine here: the Dockerfile is checked as text (the hadolint-like
+rules that matter to us), the scripts are run directly.
+"""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+from tests.deploy.conftest import REPO
+
+DOCKER = REPO / "docker"
+VENV_BIN = str(Path(sys.executable).parent)
+
+
+def _stages() -> list[list[str]]:
+    """The Dockerfile's instructions (continuations joined), one list per stage."""
+    text = (DOCKER / "Dockerfile").read_text().replace("\\\n", " ")
+    lines = [line.strip() for line in text.splitlines()]
+    instructions = [line for line in lines if line and not line.startswith("#")]
+    stages: list[list[str]] = []
+    for instruction in instructions:
+        if instruction.upper().startswith("FROM "):
+            stages.append([])
+        if stages:
+            stages[-1].append(instruction)
+    return stages
+
+
+def _final_stage() -> list[str]:
+    return _stages()[-1]
+
+
+def _instructions(stage: list[str], keyword: str) -> list[str]:
+    return [line for line in stage if line.split()[0].upper() == keyword]
+
+
+def _run(*args: str, env: dict | None = None, timeout: int = 120) -> subprocess.CompletedProcess:
+    return subprocess.run(  # noqa: S603
+        args,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        cwd=REPO,
+        env=env,
+    )
+
+
+def test_dockerfile_is_multi_stage_with_named_build_stage():
+    stages = _stages()
+    assert len(stages) >= 2
+    assert re.match(r"FROM \S+ AS build", stages[0][0], re.IGNORECASE)
+    assert "--from=build" in " ".join(_instructions(_final_stage(), "COPY"))
+
+
+def test_base_images_are_pinned_not_latest():
+    text = (DOCKER / "Dockerfile").read_text()
+    assert ":latest" not in text
+    assert re.search(r"ARG PYTHON_IMAGE=python:3\.11[\w.-]*-slim", text)
+
+
+def test_final_image_runs_as_a_numeric_non_root_user():
+    users = _instructions(_final_stage(), "USER")
+    assert users, "no USER in the final stage"
+    user = users[-1].split()[1].split(":")[0]
+    assert user.isdigit()
+    assert int(user) != 0
+
+
+def test_final_image_has_no_compilers():
+    final = " ".join(_final_stage()).lower()
+    for tool in ("build-essential", "gcc", "g++", "clang", "apt-get install"):
+        assert tool not in final, tool
+
+
+def test_static_files_are_collected_at_build_and_served_from_the_image():
+    final = _final_stage()
+    assert any("collectstatic --noinput" in line for line in _instructions(final, "RUN"))
+    env = " ".join(_instructions(final, "ENV"))
+    assert "WHITENOISE_USE_FINDERS=0" in env
+    assert "STATIC_ROOT=/app/staticfiles" in env
+
+
+def test_healthcheck_probes_health():
+    checks = _instructions(_final_stage(), "HEALTHCHECK")
+    assert len(checks) == 1
+    assert "docker/healthcheck.py" in checks[0]
+    assert '/health"' in (DOCKER / "healthcheck.py").read_text()
+
+
+def test_gunicorn_is_the_default_command_through_the_entrypoint():
+    final = _final_stage()
+    assert _instructions(final, "ENTRYPOINT") == ['ENTRYPOINT ["/app/docker/entrypoint.sh"]']
+    assert _instructions(final, "CMD") == ['CMD ["web"]']
+    entrypoint = (DOCKER / "entrypoint.sh").read_text()
+    assert (
+        "exec gunicorn --config docker/gunicorn.conf.py" in entrypoint
+        and "ecommerce.wsgi:application" in entrypoint
+    )
+
+
+def test_copied_requirement_files_exist_and_pin_gunicorn():
+    for line in _instructions(_stages()[0], "COPY"):
+        for source in line.split()[1:-1]:
+            assert (REPO / source).is_file(), source
+    assert re.search(
+        r"^gunicorn==[\d.]+$", (REPO / "requirements/production.txt").read_text(), re.M
+    )
+
+
+def test_dockerignore_keeps_secrets_and_local_state_out():
+    lines = (REPO / ".dockerignore").read_text().splitlines()
+    ignored = {line.strip() for line in lines if line.strip() and not line.startswith("#")}
+    assert {".git", ".venv", ".env", "db.sqlite3", "staticfiles"} <= ignored
+    # The image needs these: they must not be ignored.
+    for needed in ("docker", "requirements", "manage.py", "ecommerce"):
+        assert needed not in ignored
+
+
+def test_entrypoint_is_valid_bash_and_executable():
+    assert _run("bash", "-n", str(DOCKER / "entrypoint.sh")).returncode == 0
+    assert os.access(DOCKER / "entrypoint.sh", os.X_OK)
+    assert os.access(REPO / "k8s" / "deploy.sh", os.X_OK)
+    assert _run("bash", "-n", str(REPO / "k8s" / "deploy.sh")).returncode == 0
+
+
+def test_entrypoint_knows_every_role_the_manifests_use():
+    entrypoint = (DOCKER / "entrypoint.sh").read_text()
+    for role in ("web", "worker", "cron", "migrate", "manage"):
+        assert re.search(rf"^  {role}\)$", entrypoint, re.M), role
+    assert "manage.py rqcron" in entrypoint
+    assert "manage.py rqworker $queues --with-scheduler" in entrypoint
+
+
+def test_entrypoint_runs_other_commands_with_the_settings_module():
+    env = {**os.environ, "PATH": f"{VENV_BIN}:{os.environ['PATH']}"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    result = _run(
+        str(DOCKER / "entrypoint.sh"),
+        "python",
+        "-c",
+        "import os; print(os.environ['DJANGO_SETTINGS_MODULE'])",
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ecommerce.settings"
+
+
+def test_healthcheck_sends_an_allowed_host():
+    sys.path.insert(0, str(DOCKER))
+    try:
+        import healthcheck
+    finally:
+        sys.path.remove(str(DOCKER))
+    os.environ["ALLOWED_HOSTS"], saved = ".shop.example.com,other", os.environ.get("ALLOWED_HOSTS")
+    try:
+        assert healthcheck.probe_host() == "shop.example.com"
+    finally:
+        os.environ["ALLOWED_HOSTS"] = saved or ""
+
+
+def _load_gunicorn_config(**env: str) -> dict:
+    script = (
+        "import json, runpy; c = runpy.run_path('docker/gunicorn.conf.py'); "
+        "print(json.dumps({k: v for k, v in c.items() if isinstance(v, (int, str, bool))}))"
+    )
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("WEB_", "GUNICORN_"))}
+    result = _run(sys.executable, "-c", script, env={**clean, **env})
+    assert result.returncode == 0, result.stderr
+    import json
+
+    return json.loads(result.stdout)
+
+
+def test_gunicorn_workers_default_to_twice_the_cpus_plus_one():
+    config = _load_gunicorn_config(PROMETHEUS_MULTIPROC_DIR="/nonexistent-not-used")
+    assert config["workers"] == 2 * os.cpu_count() + 1
+    assert config["worker_class"] == "sync"
+    assert config["preload_app"] is False
+    assert config["graceful_timeout"] < config["timeout"] + 1
+    assert config["keepalive"] > 0
+    assert "%({x-request-id}o)s" in config["access_log_format"]
+
+
+def test_gunicorn_workers_follow_web_concurrency():
+    config = _load_gunicorn_config(WEB_CONCURRENCY="7", GUNICORN_TIMEOUT="45")
+    assert config["workers"] == 7
+    assert config["timeout"] == 45
+
+
+def test_compose_runs_api_worker_postgres_redis_after_migrations():
+    compose = yaml.safe_load((DOCKER / "compose.yml").read_text())
+    services = compose["services"]
+    assert {"api", "worker", "cron", "postgres", "redis", "migrate"} <= set(services)
+    for role in ("migrate", "worker", "cron"):
+        assert services[role]["command"] == [role]
+    for name in ("api", "worker", "cron"):
+        depends = services[name]["depends_on"]
+        assert depends["migrate"]["condition"] == "service_completed_successfully"
+        environment = services[name]["environment"]
+        assert urlsplit(environment["DATABASE_URL"]).hostname == "postgres"
+        assert urlsplit(environment["REDIS_URL"]).hostname == "redis"
+        build = services[name]["build"]
+        assert (DOCKER / build["context"] / build["dockerfile"]).is_file()
+    assert services["api"]["ports"] == ["127.0.0.1:8000:8000"]
+
+
+def test_migrate_role_serialises_concurrent_pods():
+    """Two pods' init containers at once: both succeed, migrations applied once."""
+    import psycopg
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        pytest.fail("this check needs DATABASE_URL to point at PostgreSQL")
+    server = urlsplit(os.environ["DATABASE_URL"])
+    scratch = f"{server.path.lstrip('/') or 'ecommerce'}_deploy_migrate"
+    admin_url = server._replace(path="/postgres").geturl()
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{scratch}"')
+        admin.execute(f'CREATE DATABASE "{scratch}"')
+    try:
+        env = {
+            **os.environ,
+            "PATH": f"{VENV_BIN}:{os.environ['PATH']}",
+            "DATABASE_URL": server._replace(path=f"/{scratch}").geturl(),
+        }
+        pods = [
+            subprocess.Popen(  # noqa: S603
+                [str(DOCKER / "entrypoint.sh"), "migrate"],
+                cwd=REPO,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            for _ in range(2)
+        ]
+        outputs = [pod.communicate(timeout=180)[0] for pod in pods]
+        assert [pod.returncode for pod in pods] == [0, 0], outputs
+        applied = [output.count("Applying ") for output in outputs]
+        assert min(applied) == 0
+        assert max(applied) > 0
+        check = _run(sys.executable, "manage.py", "migrate", "--check", env=env)
+        assert check.returncode == 0, check.stdout + check.stderr
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{scratch}"')
