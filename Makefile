@@ -10,13 +10,14 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/ecommerce
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
-.PHONY: help install run worker test lint format migrate clean
+.PHONY: help install run worker cron test lint format migrate clean
 
 help:
 	@echo "make run     install, migrate, load demo data, serve on http://$(HOST):$(PORT)"
 	@echo "make test    install and run the whole suite against PostgreSQL and Redis"
 	@echo "make lint    ruff check and format check"
 	@echo "make worker  RQ worker for every queue (needs REDIS_URL)"
+	@echo "make cron    the periodic jobs' scheduler (needs REDIS_URL and a worker)"
 
 # Idempotent: the venv is rebuilt only when a requirements file changes.
 install: $(VENV)/.installed
@@ -38,6 +39,12 @@ run: install
 worker: install
 	@test -n "$$REDIS_URL" || { echo "REDIS_URL is not set: without Redis, jobs run inline"; exit 1; }
 	$(BIN)/python manage.py rqworker $$($(BIN)/python -c "from ecommerce.settings import RQ_QUEUE_NAMES as q; print(' '.join(q))") --with-scheduler
+
+# Schedules the periodic jobs (expire pending orders, re-queue lost charges,
+# purge idempotency keys); a worker runs them. One per deployment.
+cron: install
+	@test -n "$$REDIS_URL" || { echo "REDIS_URL is not set: periodic jobs need Redis"; exit 1; }
+	$(BIN)/python manage.py rqcron
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput

@@ -1,13 +1,18 @@
 """Fixtures shared by every app's tests: clients per role, a clean Redis, jobs."""
 
-from collections.abc import Callable
+import copy
+import itertools
+from collections.abc import Callable, Iterator
+from decimal import Decimal
 
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django_redis import get_redis_connection
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import DEFAULT_PASSWORD, AdminFactory, UserFactory
+from tests.redis_server import RedisServer, free_port
 
 
 @pytest.fixture(autouse=True)
@@ -95,3 +100,54 @@ def run_jobs() -> Callable[[], int]:
         return pending
 
     return run
+
+
+_product_numbers = itertools.count(1)
+
+
+@pytest.fixture
+def make_product(db) -> Callable:
+    """``make_product(stock=10, price="19.99", **fields)``: a product in the catalog."""
+    from catalog.models import Product
+
+    def make(*, stock: int = 10, price: str = "19.99", **fields) -> Product:
+        number = next(_product_numbers)
+        defaults = {
+            "name": f"Test product {number}",
+            "slug": f"test-product-{number}",
+            "category": "test",
+            "price": Decimal(price),
+            "stock": stock,
+        }
+        return Product.objects.create(**{**defaults, **fields})
+
+    return make
+
+
+@pytest.fixture
+def own_redis(settings) -> Iterator[RedisServer]:
+    """Cache, sessions, throttling, RQ and /ready on a Redis this test controls.
+
+    On a free port rather than a fixed one: test runs side by side must not
+    stop each other's servers.
+    """
+    for attempt in range(5):
+        server = RedisServer(free_port())
+        try:
+            server.start()
+            break
+        except RuntimeError:
+            if attempt == 4:
+                raise
+    caches = copy.deepcopy(settings.CACHES)
+    for config in caches.values():
+        config["LOCATION"] = server.url
+    settings.CACHES = caches
+    settings.REDIS_URL = server.url
+    # Retry at once: these tests bring Redis back and expect the next call to see it.
+    settings.REDIS_FAILURE_BACKOFF = 0
+    try:
+        yield server
+    finally:
+        server.stop()
+        get_redis_connection("default").connection_pool.disconnect()

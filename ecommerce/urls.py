@@ -2,12 +2,15 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from ecommerce import health, views
+from ecommerce import health, metrics, views
 from ecommerce.api.urls import api_path
 
 v1 = [
     path("auth/", include("accounts.urls.auth")),
     path("", include("accounts.urls.users")),
+    path("", include("catalog.urls")),
+    path("", include("orders.urls")),
+    path("", include("payments.urls")),
     *api_path("schema", SpectacularAPIView.as_view(), name="schema"),
     *api_path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     # Last: an unknown path under /v1 is an enveloped 404, even with DEBUG on.
@@ -17,6 +20,7 @@ v1 = [
 urlpatterns = [
     path("health", health.health, name="health"),
     path("ready", health.ready, name="ready"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("v1/", include(v1)),
     path("v1", views.api_not_found),

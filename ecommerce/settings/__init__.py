@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django_rq",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_prometheus",
     "ecommerce",
     "accounts",
     "catalog",
@@ -57,7 +58,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First and last: the Prometheus pair times everything in between.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "ecommerce.request_id.RequestIdMiddleware",
+    "ecommerce.rate_limit_headers.RateLimitHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -66,6 +70,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "ecommerce.urls"
@@ -100,8 +105,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": env.int("DB_POOL_MIN_SIZE", default=2),
         "max_size": env.int("DB_POOL_MAX_SIZE", default=10),
-        "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
+        # Short: during an outage a request should fail over to a 503 quickly.
+        "timeout": env.float("DB_POOL_TIMEOUT", default=3.0),
     }
+    # With the pool, Django turns this into the pool's connection check: a
+    # connection that died while parked (database restarted) is replaced
+    # before use instead of failing one request.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache, jobs -------------------------------------------------------
@@ -110,7 +120,21 @@ REDIS_URL = env.str("REDIS_URL", default="")
 # names are otherwise used as they are, with no ":1:" version segment).
 CACHE_KEY_PREFIX = env.str("CACHE_KEY_PREFIX", default="")
 
+# After a failed connect, Redis is not dialled again for this many seconds:
+# requests fail open at once instead of each waiting for the connect timeout.
+REDIS_FAILURE_BACKOFF = env.float("REDIS_FAILURE_BACKOFF", default=1.0)
+# Sessions (the admin site): user:session:<key> in Redis, 24 hours.
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=24 * 3600)
+
 if REDIS_URL:
+    # Cache, sessions, throttling (get_redis_connection) and RQ share the one
+    # pool django-redis keeps per URL. Redis errors never fail a request: see
+    # ecommerce.redis_resilience.
+    _REDIS_OPTIONS = {
+        "CONNECTION_POOL_CLASS": "ecommerce.redis_resilience.FailFastConnectionPool",
+        "SOCKET_CONNECT_TIMEOUT": env.float("REDIS_CONNECT_TIMEOUT", default=0.5),
+        "SOCKET_TIMEOUT": env.float("REDIS_SOCKET_TIMEOUT", default=0.5),
+    }
     CACHES = {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
@@ -118,12 +142,24 @@ if REDIS_URL:
             "KEY_PREFIX": CACHE_KEY_PREFIX,
             "KEY_FUNCTION": "ecommerce.cache.make_key",
             "OPTIONS": {
-                "CLIENT_CLASS": "django_redis.client.DefaultClient",
-                "SOCKET_CONNECT_TIMEOUT": env.float("REDIS_CONNECT_TIMEOUT", default=0.5),
-                "SOCKET_TIMEOUT": env.float("REDIS_SOCKET_TIMEOUT", default=0.5),
+                **_REDIS_OPTIONS,
+                "CLIENT_CLASS": "ecommerce.redis_resilience.FailOpenClient",
+                # A read during an outage is a miss, a write is dropped (logged).
+                "IGNORE_EXCEPTIONS": True,
             },
-        }
+        },
+        # Same Redis and pool; errors are raised so ecommerce.sessions can tell
+        # "Redis is down" from "no such session".
+        "sessions": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+            "KEY_FUNCTION": "ecommerce.cache.make_key",
+            "OPTIONS": {**_REDIS_OPTIONS, "CLIENT_CLASS": "django_redis.client.DefaultClient"},
+        },
     }
+    SESSION_ENGINE = "ecommerce.sessions"
+    SESSION_CACHE_ALIAS = "sessions"
 else:
     CACHES = {
         "default": {
@@ -132,20 +168,37 @@ else:
             "KEY_FUNCTION": "ecommerce.cache.make_key",
         }
     }
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # Jobs run through RQ when Redis is configured, and inline (after the
-# transaction commits) when it is not: see ecommerce.jobs.
+# transaction commits) when it is not: see ecommerce.jobs. With Redis, the
+# queues use the default cache's connection pool.
 JOBS_SYNC = not REDIS_URL
 RQ_QUEUE_NAMES = ["default", "payments", "emails"]
 RQ_QUEUES = {
-    name: {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 300}
+    name: (
+        {"USE_REDIS_CACHE": "default", "DEFAULT_TIMEOUT": 300}
+        if REDIS_URL
+        else {"URL": "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 300}
+    )
     for name in RQ_QUEUE_NAMES
 }
+
+# --- Rate limiting -------------------------------------------------------------
+# "<requests>/<second|minute|hour|day>"; see ecommerce.throttling.
+RATE_LIMIT = env.str("RATE_LIMIT", default="1000/hour")
+LOGIN_RATE_LIMIT = env.str("LOGIN_RATE_LIMIT", default="10/minute")
+# How many reverse proxies in front of the app append to X-Forwarded-For; the
+# client address is the entry this many places from the right. 0: REMOTE_ADDR.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 # --- Auth -----------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("email", "name")},
+    },
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
@@ -175,12 +228,15 @@ SIMPLE_JWT = {
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["ecommerce.api.renderers.EnvelopeJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "ecommerce.api.pagination.PageLimitPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "ecommerce.api.exceptions.exception_handler",
+    # Rates come from RATE_LIMIT / LOGIN_RATE_LIMIT; login and register set
+    # ecommerce.throttling.LoginRateThrottle themselves.
+    "DEFAULT_THROTTLE_CLASSES": ["ecommerce.throttling.ApiRateThrottle"],
     "COERCE_DECIMAL_TO_STRING": False,
     "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%SZ",
     "NON_FIELD_ERRORS_KEY": "nonFieldErrors",
@@ -201,6 +257,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "PREPROCESSING_HOOKS": ["ecommerce.api.schema.drop_trailing_slash_duplicates"],
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": "accounts.models.Role",
+        "OrderStatusEnum": "orders.state.OrderStatus",
+        "PaymentStatusEnum": "payments.state.PaymentStatus",
+        "RefundStatusEnum": "payments.models.Refund.Status",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "ecommerce.api.schema.wrap_in_envelope",
@@ -237,13 +299,17 @@ USE_TZ = True
 # --- Static files -------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
+# Hashed, compressed, cache-forever file names once collectstatic has run (the
+# image does it at build); plain names from the app finders before that (a
+# laptop, the tests), where a manifest lookup would fail on every page.
+_STATIC_MANIFEST = Path(STATIC_ROOT, "staticfiles.json").exists()
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
-            "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if _STATIC_MANIFEST and not DEBUG
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
     },
 }
@@ -262,6 +328,11 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="shop@example.com")
 
 # --- Logging ------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+# "json": one JSON object per line (time, level, logger, request_id, message),
+# for log collectors; "plain": one readable line. JSON unless DEBUG is on.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "plain"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or plain, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -270,12 +341,18 @@ LOGGING = {
         "plain": {
             "format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s",
         },
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(levelname)s %(name)s %(request_id)s %(message)s",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": "time",
+        },
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "filters": ["request_id"],
-            "formatter": "plain",
+            "formatter": LOG_FORMAT,
         },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
@@ -284,3 +361,32 @@ LOGGING = {
         "django.server": {"level": "INFO"},
     },
 }
+
+# --- Metrics ------------------------------------------------------------------
+# GET /metrics answers a caller that sends "Authorization: Bearer <METRICS_TOKEN>",
+# or one connecting straight (no X-Forwarded-For, X-Real-IP or Forwarded
+# header: a request through the ingress always has one) from an address in
+# METRICS_ALLOWED_NETWORKS. Everyone else gets 403. See ecommerce.metrics.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"])
+
+# --- Orders and payments ------------------------------------------------------
+# The provider class (see payments.gateway.PaymentGateway).
+PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="payments.gateway.SimulatedGateway")
+PAYMENT_SIMULATOR_DELAY_MS = env.int("PAYMENT_SIMULATOR_DELAY_MS", default=0)
+PAYMENT_WEBHOOK_SECRET = env.str("PAYMENT_WEBHOOK_SECRET", default="")
+PAYMENT_WEBHOOK_TOLERANCE = env.int("PAYMENT_WEBHOOK_TOLERANCE", default=300)
+# Charge attempts before a payment is failed, and RQ's waits between them (s).
+PAYMENT_MAX_ATTEMPTS = env.int("PAYMENT_MAX_ATTEMPTS", default=4)
+PAYMENT_RETRY_INTERVALS = env.list("PAYMENT_RETRY_INTERVALS", cast=int, default=[5, 30, 120])
+# A payment still processing this long after its last attempt is re-queued by
+# the sweep (its job was lost, e.g. Redis was down when the order committed).
+PAYMENT_SWEEP_AFTER = env.int("PAYMENT_SWEEP_AFTER", default=120)
+# Orders still pending this long are cancelled and their stock returned.
+ORDER_PENDING_TIMEOUT = env.int("ORDER_PENDING_TIMEOUT", default=1800)
+IDEMPOTENCY_TTL = env.int("IDEMPOTENCY_TTL", default=24 * 3600)
+# An in-progress idempotency record older than this is taken to be abandoned
+# (its process died) and the key may run again.
+IDEMPOTENCY_LOCK_TIMEOUT = env.int("IDEMPOTENCY_LOCK_TIMEOUT", default=60)
+ORDER_MAX_ITEMS = 50
+ORDER_MAX_QUANTITY = 1000
