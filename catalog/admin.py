@@ -43,12 +43,33 @@ class ImageUrlsField(forms.CharField):
             HTTP_URL_VALIDATOR(url)
 
 
+def _track_stock_as_rendered(form: forms.ModelForm) -> None:
+    """Judge a stock edit against the value the page showed, not the current row.
+
+    Orders change stock between the moment staff open a form and the moment
+    they save it. With the rendered value sent back in a hidden input, an
+    untouched stock field is not in ``changed_data`` and the save leaves the
+    orders' decrements alone (see ``ProductAdmin.save_model``).
+    """
+    if "stock" in form.fields:
+        form.fields["stock"].show_hidden_initial = True
+
+
 class ProductAdminForm(forms.ModelForm):
     images = ImageUrlsField(required=False, help_text="One http(s) image URL per line.")
 
     class Meta:
         model = Product
         fields = ("name", "slug", "description", "price", "currency", "category", "stock", "images")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _track_stock_as_rendered(self)
+
+    def clean_slug(self) -> str:
+        # The API stores slugs lower-cased; the admin must not create a second
+        # spelling of one (``Trail-Lamp`` next to ``trail-lamp``).
+        return (self.cleaned_data.get("slug") or "").lower()
 
     def clean_currency(self) -> str:
         currency = (self.cleaned_data.get("currency") or "").upper()
@@ -75,6 +96,10 @@ class ProductChangeListForm(forms.ModelForm):
     class Meta:
         model = Product
         fields = ("price", "stock")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _track_stock_as_rendered(self)
 
     clean_price = ProductAdminForm.clean_price
     clean_stock = ProductAdminForm.clean_stock
@@ -164,7 +189,20 @@ class ProductAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Product, form: Any, change: bool) -> None:
         try:
-            services.product_save(product=obj)
+            if change:
+                # Only what staff changed: saving every field would write back
+                # the stock shown when the page was opened, undoing the orders
+                # placed since (overselling).
+                services.product_update(
+                    product=obj,
+                    data={
+                        name: form.cleaned_data[name]
+                        for name in form.changed_data
+                        if name in services.UPDATABLE_FIELDS
+                    },
+                )
+            else:
+                services.product_add(product=obj)
         except SlugTaken:
             # The form checked uniqueness; only a concurrent insert gets here.
             self.message_user(request, "That slug was just taken: saved nothing.", messages.ERROR)

@@ -112,28 +112,20 @@ def product_update(*, product: Product, data: dict[str, Any]) -> Product:
     return product
 
 
-def product_save(*, product: Product) -> Product:
-    """Save a product edited as a whole (the admin form), keeping the cache right.
+def product_add(*, product: Product) -> Product:
+    """Insert a product built as a whole (the admin's add form), keeping the cache right.
 
-    A new product without a slug gets one generated from its name.
+    Without a slug one is generated from its name. Changes to existing products go
+    through ``product_update`` with only the changed fields: a whole-row save
+    would write back a stock level that orders have changed since it was read.
     """
-    if product._state.adding:
-        with transaction.atomic():
-            product = _save_with_unique_slug(
-                product, explicit_slug=product.slug or None, base=product_slug_base(product.name)
-            )
-            stock_initial_record(product_ids=[product.pk])
-        return product
+    if not product._state.adding:
+        raise ValueError("product_add inserts; use product_update for an existing product")
     with transaction.atomic():
-        _record_stock_change(product)
-        try:
-            with transaction.atomic():
-                product.save()
-        except IntegrityError as exc:
-            if _slug_taken(product.slug, exclude=product.pk):
-                raise SlugTaken() from exc
-            raise
-        product_cache_invalidate(product_ids=[product.pk])
+        product = _save_with_unique_slug(
+            product, explicit_slug=product.slug or None, base=product_slug_base(product.name)
+        )
+        stock_initial_record(product_ids=[product.pk])
     return product
 
 

@@ -10,6 +10,7 @@ from accounts.tests.factories import AdminFactory, UserFactory
 from catalog.models import Product
 from catalog.tests.factories import ProductFactory
 from ecommerce.api.ids import public_id
+from orders.tests.support import order_body
 
 pytestmark = pytest.mark.django_db
 
@@ -132,6 +133,67 @@ def test_list_editable_price_and_stock_invalidate(superuser_client, api_client, 
     assert (product.price, product.stock) == (Decimal("5.25"), 0)
     assert not list(redis.scan_iter(match="products:list:*"))
     assert api_client.get("/v1/products").json()["data"][0]["stock"] == 0
+
+
+def test_change_form_save_keeps_stock_that_orders_took_meanwhile(
+    staff_client, customer_client, product
+):
+    page = staff_client.get(_change_url(product))
+    assert b'name="initial-stock" value="10"' in page.content
+    # An order takes 3 while the page is open.
+    order = customer_client.post("/v1/orders", order_body((product, 3)), format="json")
+    assert order.status_code == 201
+
+    form = _add_form(name="Wireless Mouse", slug="wireless-mouse", price="8.75", stock="10")
+    response = staff_client.post(_change_url(product), {**form, "initial-stock": "10"})
+
+    assert response.status_code == 302
+    product.refresh_from_db()
+    assert (product.price, product.stock) == (Decimal("8.75"), 7)
+
+
+def test_change_form_stock_edit_is_applied(staff_client, product):
+    form = _add_form(name="Wireless Mouse", slug="wireless-mouse", stock="25")
+    response = staff_client.post(_change_url(product), {**form, "initial-stock": "10"})
+
+    assert response.status_code == 302
+    product.refresh_from_db()
+    assert product.stock == 25
+    assert list(product.movements.values_list("reason", "delta")) == [("adjustment", 15)]
+
+
+def test_list_editable_price_edit_keeps_stock_that_orders_took_meanwhile(
+    superuser_client, customer_client, product
+):
+    page = superuser_client.get(CHANGELIST)
+    assert b'name="initial-form-0-stock" value="10"' in page.content
+    assert (
+        customer_client.post("/v1/orders", order_body((product, 4)), format="json").status_code
+        == 201
+    )
+
+    response = superuser_client.post(
+        CHANGELIST,
+        {
+            "form-TOTAL_FORMS": "1",
+            "form-INITIAL_FORMS": "1",
+            "form-0-id": str(product.pk),
+            "form-0-price": "5.25",
+            "form-0-stock": "10",
+            "initial-form-0-stock": "10",
+            "_save": "Save",
+        },
+    )
+
+    assert response.status_code == 302
+    product.refresh_from_db()
+    assert (product.price, product.stock) == (Decimal("5.25"), 6)
+
+
+def test_admin_slug_is_stored_lower_case(staff_client):
+    response = staff_client.post(ADD, _add_form(slug="Trail-Lamp"))
+    assert response.status_code == 302
+    assert Product.objects.get().slug == "trail-lamp"
 
 
 def test_bulk_set_stock_asks_then_applies(superuser_client, api_client, redis):
