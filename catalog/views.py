@@ -274,6 +274,8 @@ def _cached_response(
 ) -> HttpResponse:
     if _etag_matches(request.headers.get("If-None-Match", ""), entry.etag):
         response = HttpResponse(status=status.HTTP_304_NOT_MODIFIED)
+        # No body, so no media type (HttpResponse would claim text/html).
+        del response["Content-Type"]
     else:
         response = HttpResponse(entry.body, content_type=JSON)
     response["ETag"] = entry.etag
