@@ -51,6 +51,9 @@ class Product(models.Model):
             models.CheckConstraint(
                 condition=models.Q(currency__regex=r"^[A-Z]{3}$"), name="product_currency_iso4217"
             ),
+            # The API's "name 1-255 characters" and a usable URL, for every write path.
+            models.CheckConstraint(condition=~models.Q(name=""), name="product_name_not_empty"),
+            models.CheckConstraint(condition=~models.Q(slug=""), name="product_slug_not_empty"),
         ]
         indexes = [
             models.Index(fields=["category", "-created_at"], name="product_category_idx"),

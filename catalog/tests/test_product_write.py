@@ -248,7 +248,14 @@ def test_detail_of_unknown_or_malformed_id_is_404(api_client, product, path):
 
 @pytest.mark.parametrize(
     "fields",
-    [{"price": Decimal("0")}, {"price": Decimal("-1")}, {"stock": -1}, {"currency": "usd"}],
+    [
+        {"price": Decimal("0")},
+        {"price": Decimal("-1")},
+        {"stock": -1},
+        {"currency": "usd"},
+        {"name": ""},
+        {"slug": ""},
+    ],
 )
 def test_database_refuses_bad_rows(db, fields):
     with pytest.raises(IntegrityError), transaction.atomic():
