@@ -152,4 +152,7 @@ def webhook_signature_valid(
     if abs(now - timestamp) > tolerance:
         return False
     expected = webhook_signature(secret, timestamp, body).split("v1=", 1)[1]
-    return hmac.compare_digest(expected, parts.get("v1", ""))
+    # Bytes: compare_digest refuses str with non-ASCII characters (a TypeError,
+    # i.e. a 500), and header values can hold any Latin-1 character.
+    received = parts.get("v1", "").encode("utf-8", "surrogateescape")
+    return hmac.compare_digest(expected.encode(), received)

@@ -206,6 +206,64 @@ def test_success_event_after_the_job_captured_changes_nothing(api_client, pendin
     assert order_of(pending).status == OrderStatus.PAID
 
 
+def test_event_whose_effect_fails_is_not_recorded_and_its_redelivery_applies(
+    api_client, pending, monkeypatch
+):
+    from orders import services as order_services
+
+    real = order_services.order_mark_paid
+
+    def crash(**kwargs):
+        raise RuntimeError("worker lost mid-event")
+
+    monkeypatch.setattr(order_services, "order_mark_paid", crash)
+    api_client.raise_request_exception = False
+    assert send(api_client, event_for(pending)).status_code == 500
+    assert_unchanged(pending)
+
+    monkeypatch.setattr(order_services, "order_mark_paid", real)
+    response = send(api_client, event_for(pending))
+
+    assert response.json()["data"] == {"received": True, "applied": True}
+    assert payment_of(pending).status == PaymentStatus.CAPTURED
+    assert order_of(pending).status == OrderStatus.PAID
+
+
+def test_success_event_for_a_cancelled_order_refunds_the_capture(
+    api_client, customer_client, pending
+):
+    assert customer_client.post(f"/v1/orders/{pending['id']}/cancel").status_code == 200
+
+    response = send(api_client, event_for(pending))
+
+    assert response.json()["data"] == {"received": True, "applied": True}
+    payment = payment_of(pending)
+    assert payment.status == PaymentStatus.REFUNDED
+    assert payment.refunded_amount == payment.captured_amount == payment.amount
+    assert order_of(pending).status == OrderStatus.CANCELLED
+
+
+def test_refused_refund_of_a_cancelled_orders_capture_keeps_the_capture_for_staff(
+    api_client, customer_client, pending, monkeypatch
+):
+    from payments.gateway import GatewayTransientError, SimulatedGateway
+
+    def refund_down(self, **kwargs):
+        raise GatewayTransientError("provider down")
+
+    monkeypatch.setattr(SimulatedGateway, "refund", refund_down)
+    assert customer_client.post(f"/v1/orders/{pending['id']}/cancel").status_code == 200
+
+    response = send(api_client, event_for(pending))
+
+    assert response.status_code == 200
+    payment = payment_of(pending)
+    assert payment.status == PaymentStatus.CAPTURED
+    assert payment.refunded_amount == 0
+    assert list(payment.refunds.values_list("status", flat=True)) == ["failed"]
+    assert order_of(pending).status == OrderStatus.CANCELLED
+
+
 # --- refused: 400 and nothing changes -----------------------------------------------------------
 
 
@@ -228,9 +286,11 @@ def test_missing_signature_header_is_400(api_client, pending):
     assert_unchanged(pending)
 
 
-@pytest.mark.parametrize("header", ["", "garbage", "t=abc,v1=00", "v1=deadbeef", "t=1"])
+@pytest.mark.parametrize(
+    "header", ["", "garbage", "t=abc,v1=00", "v1=deadbeef", "t=1", "t={now},v1=\u00e9\u00e9"]
+)
 def test_malformed_signature_header_is_400(api_client, pending, header):
-    response = send(api_client, event_for(pending), signature=header)
+    response = send(api_client, event_for(pending), signature=header.format(now=int(time.time())))
 
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid_signature"
