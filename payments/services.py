@@ -180,21 +180,35 @@ def webhook_handle(*, body: bytes, signature: str) -> bool:
     if not valid:
         raise InvalidSignature()
     event = _webhook_event_parse(body)
-    try:
-        with transaction.atomic():
-            WebhookEvent.objects.create(event_id=event["id"], type=event["type"], payload=event)
-    except IntegrityError:
-        logger.info("Webhook event %s replayed; ignored", event["id"])
-        return False
-
     data = event.get("data") if isinstance(event.get("data"), dict) else {}
     payment_id = parse_public_id(PREFIXES["payment"], str(data.get("paymentId", "")))
-    if event["type"] == "charge.succeeded" and payment_id:
-        _payment_capture(payment_id, str(data.get("reference", ""))[:255])
-    elif event["type"] == "charge.failed" and payment_id:
-        _payment_fail(payment_id, str(data.get("code", "declined")), "Declined by the provider.")
-    else:
-        logger.info("Webhook event %s of type %s recorded, no action", event["id"], event["type"])
+    refund_after = False
+    # The event id and its effect commit together: an effect that fails rolls
+    # the id back too, so the provider's redelivery applies it instead of being
+    # taken for a replay. A concurrent duplicate waits on the unique index and
+    # then finds the id taken.
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                WebhookEvent.objects.create(event_id=event["id"], type=event["type"], payload=event)
+        except IntegrityError:
+            logger.info("Webhook event %s replayed; ignored", event["id"])
+            return False
+        if event["type"] == "charge.succeeded" and payment_id:
+            _, refund_after = _payment_capture_record(
+                payment_id, str(data.get("reference", ""))[:255]
+            )
+        elif event["type"] == "charge.failed" and payment_id:
+            _payment_fail(
+                payment_id, str(data.get("code", "declined")), "Declined by the provider."
+            )
+        else:
+            logger.info(
+                "Webhook event %s of type %s recorded, no action", event["id"], event["type"]
+            )
+    if refund_after:
+        # After the commit: the provider is never called under row locks.
+        _refund_cancelled_capture(payment_id)
     return True
 
 
@@ -235,12 +249,24 @@ def _has_nul(value: object) -> bool:
 
 
 def _payment_capture(payment_id: uuid.UUID, reference: str) -> str:
+    outcome, refund_after = _payment_capture_record(payment_id, reference)
+    if refund_after:
+        _refund_cancelled_capture(payment_id)
+    return outcome
+
+
+def _payment_capture_record(payment_id: uuid.UUID, reference: str) -> tuple[str, bool]:
+    """Record a capture; returns ``(outcome, whether the capture must be refunded)``.
+
+    The second is True when the order was cancelled while the provider was
+    charging: the caller refunds once this transaction has committed.
+    """
     from orders import services as order_services
 
     with transaction.atomic():
         payment = _locked(payment_id)
         if payment is None or payment.status != PaymentStatus.PROCESSING:
-            return "skipped"
+            return "skipped", False
         payment_transition_check(payment.status, PaymentStatus.CAPTURED)
         payment.status = PaymentStatus.CAPTURED
         payment.provider_reference = reference
@@ -249,11 +275,20 @@ def _payment_capture(payment_id: uuid.UUID, reference: str) -> str:
         payment.failure_code = payment.failure_message = ""
         payment.save()
         order_paid = order_services.order_mark_paid(order_id=payment.order_id)
-    if not order_paid:
-        # The order was cancelled while the provider was charging: the money
-        # goes straight back.
+    return "captured", not order_paid
+
+
+def _refund_cancelled_capture(payment_id: uuid.UUID) -> None:
+    """Give back a capture whose order was cancelled during the charge.
+
+    A refused refund must not undo the recorded capture nor fail the job
+    (a retried charge would only skip): it is logged, and the payment stays
+    captured for staff to refund from the admin.
+    """
+    try:
         refund_create(payment_id=payment_id, reason="Order cancelled during payment")
-    return "captured"
+    except PaymentFailed:
+        logger.exception("Refund of payment %s, captured after its order was cancelled", payment_id)
 
 
 def _payment_fail(payment_id: uuid.UUID, code: str, message: str) -> None:
