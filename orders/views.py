@@ -12,7 +12,7 @@ from accounts.permissions import IsAdminRole
 from ecommerce.api.errors import ApplicationError
 from ecommerce.api.exceptions import error_body
 from ecommerce.api.ids import PREFIXES, uuid_from_path
-from ecommerce.api.pagination import PageLimitPagination
+from ecommerce.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageLimitPagination
 from ecommerce.api.renderers import render_json
 from orders import idempotency, selectors, services
 from orders.models import Order
@@ -40,6 +40,22 @@ _idempotency_parameter = OpenApiParameter(
 )
 
 
+_ORDER_ID = OpenApiParameter(
+    "order_id",
+    str,
+    OpenApiParameter.PATH,
+    description="`ord_<32 hex digits>`. Another customer's order answers 404, like a missing one.",
+)
+_NOT_FOUND = OpenApiResponse(
+    description="No such order, or not yours (not_found); a malformed id is 404 too."
+)
+# The list envelope, with ``pagination``: a raw schema, as the envelope hook
+# wraps only bodies that are not enveloped yet.
+_ORDER_LIST_SCHEMA = PageLimitPagination().get_paginated_response_schema(
+    {"type": "array", "items": {"$ref": "#/components/schemas/OrderOutput"}}
+)
+
+
 def _order_output(order: Order) -> dict:
     return OrderOutputSerializer(order).data
 
@@ -58,11 +74,26 @@ class OrderListCreateView(APIView):
         tags=["orders"],
         parameters=[
             OrderListFilterSerializer,
-            OpenApiParameter("page", int, required=False),
-            OpenApiParameter("limit", int, required=False),
+            OpenApiParameter(
+                "page", int, required=False, description="Page number, from 1 (default 1)."
+            ),
+            OpenApiParameter(
+                "limit",
+                int,
+                required=False,
+                description=(
+                    f"Items per page (default {DEFAULT_LIMIT}); above {MAX_LIMIT} is "
+                    f"clamped to {MAX_LIMIT}."
+                ),
+            ),
         ],
-        responses={200: OrderOutputSerializer(many=True)},
+        responses={200: OpenApiResponse(_ORDER_LIST_SCHEMA)},
+        operation_id="orders_list",
         summary="My orders (all orders for an admin), newest first",
+        description=(
+            "Paginated. `status` filters by status; `userId` (admins only) by customer. "
+            "A customer's `userId` filter applies within their own orders."
+        ),
     )
     def get(self, request: Request) -> Response:
         filters = OrderListFilterSerializer(data=request.query_params)
@@ -153,14 +184,24 @@ class OrderListCreateView(APIView):
 
 
 class OrderDetailView(APIView):
-    @extend_schema(tags=["orders"], responses={200: OrderOutputSerializer}, summary="An order")
+    @extend_schema(
+        tags=["orders"],
+        parameters=[_ORDER_ID],
+        responses={200: OrderOutputSerializer, 404: _NOT_FOUND},
+        summary="An order (its owner or an admin)",
+    )
     def get(self, request: Request, order_id: str) -> Response:
         return Response(_order_output(_visible_order(request, order_id)))
 
     @extend_schema(
         tags=["orders"],
+        parameters=[_ORDER_ID],
         request=OrderStatusInputSerializer,
-        responses={200: OrderOutputSerializer, 409: OpenApiResponse(description="conflict")},
+        responses={
+            200: OrderOutputSerializer,
+            404: _NOT_FOUND,
+            409: OpenApiResponse(description="An illegal move (conflict)."),
+        },
         summary="Move an order along (admin)",
         description="Admins may set shipped, delivered or cancelled; an illegal move is 409.",
     )
@@ -177,8 +218,13 @@ class OrderDetailView(APIView):
 class OrderCancelView(APIView):
     @extend_schema(
         tags=["orders"],
+        parameters=[_ORDER_ID],
         request=None,
-        responses={200: OrderOutputSerializer, 409: OpenApiResponse(description="conflict")},
+        responses={
+            200: OrderOutputSerializer,
+            404: _NOT_FOUND,
+            409: OpenApiResponse(description="Not pending or paid (conflict)."),
+        },
         summary="Cancel an order",
         description=(
             "Owner or admin, while pending or paid: stock goes back and a captured "

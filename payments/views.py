@@ -15,6 +15,16 @@ from payments.serializers import PaymentOutputSerializer, RefundInputSerializer
 
 SIGNATURE_HEADER = "X-Signature"
 
+_PAYMENT_ID = OpenApiParameter(
+    "payment_id",
+    str,
+    OpenApiParameter.PATH,
+    description="`pay_<32 hex digits>`.",
+)
+_NOT_FOUND = OpenApiResponse(
+    description="No such payment, or of another customer's order (not_found)."
+)
+
 
 def _visible_payment(request: Request, payment_id: str):
     payment = selectors.payment_get_visible(
@@ -26,7 +36,12 @@ def _visible_payment(request: Request, payment_id: str):
 
 
 class PaymentDetailView(APIView):
-    @extend_schema(tags=["payments"], responses={200: PaymentOutputSerializer}, summary="A payment")
+    @extend_schema(
+        tags=["payments"],
+        parameters=[_PAYMENT_ID],
+        responses={200: PaymentOutputSerializer, 404: _NOT_FOUND},
+        summary="A payment (owner of the order or an admin)",
+    )
     def get(self, request: Request, payment_id: str) -> Response:
         return Response(PaymentOutputSerializer(_visible_payment(request, payment_id)).data)
 
@@ -36,9 +51,11 @@ class PaymentRefundView(APIView):
 
     @extend_schema(
         tags=["payments"],
+        parameters=[_PAYMENT_ID],
         request=RefundInputSerializer,
         responses={
             201: PaymentOutputSerializer,
+            404: _NOT_FOUND,
             402: OpenApiResponse(description="payment_failed: the provider refused the refund."),
             409: OpenApiResponse(description="conflict: more than captured, or not captured."),
         },
