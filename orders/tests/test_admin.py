@@ -161,3 +161,66 @@ def test_delete_selected_action_is_not_offered(site, paid):
 
     assert b"delete_selected" not in response.content
     assert b"mark_shipped" in response.content
+
+
+def test_change_page_shows_the_payment(site, paid):
+    response = site.get(f"{CHANGELIST}{paid.pk}/change/")
+
+    assert b"Captured: 60.00 captured, 0.00 refunded (USD)" in response.content
+
+
+def test_refund_action_asks_for_an_amount_first(site, paid):
+    response = site.post(CHANGELIST, {"action": "refund", "_selected_action": [str(paid.pk)]})
+
+    assert response.status_code == 200
+    assert b'name="amount"' in response.content
+    paid.refresh_from_db()
+    assert paid.payment.refunded_amount == 0
+
+
+def test_refund_action_refunds_part_and_the_order_stays_paid(site, paid):
+    response = site.post(
+        CHANGELIST,
+        {"action": "refund", "_selected_action": [str(paid.pk)], "apply": "1", "amount": "15.00"},
+        follow=True,
+    )
+
+    paid.refresh_from_db()
+    assert paid.payment.status == PaymentStatus.PARTIALLY_REFUNDED
+    assert str(paid.payment.refunded_amount) == "15.00"
+    assert paid.status == OrderStatus.PAID
+    assert messages_of(response) == [(messages.INFO, f"{paid.pk.hex[:8]}: refunded 15.00.")]
+
+
+def test_refund_action_without_amount_refunds_the_rest_and_the_order_is_refunded(site, paid):
+    act(site, "mark_shipped", paid)
+    site.post(
+        CHANGELIST,
+        {"action": "refund", "_selected_action": [str(paid.pk)], "apply": "1", "amount": "10"},
+    )
+
+    site.post(CHANGELIST, {"action": "refund", "_selected_action": [str(paid.pk)], "apply": "1"})
+
+    paid.refresh_from_db()
+    assert paid.payment.status == PaymentStatus.REFUNDED
+    assert str(paid.payment.refunded_amount) == "60.00"
+    assert paid.status == OrderStatus.REFUNDED
+
+
+def test_refund_action_never_refunds_more_than_captured(site, paid, pending):
+    response = site.post(
+        CHANGELIST,
+        {
+            "action": "refund",
+            "_selected_action": [str(paid.pk), str(pending.pk)],
+            "apply": "1",
+            "amount": "60.01",
+        },
+        follow=True,
+    )
+
+    paid.refresh_from_db()
+    pending.refresh_from_db()
+    assert paid.payment.refunded_amount == 0
+    assert pending.payment.status == PaymentStatus.PROCESSING
+    assert [level for level, _ in messages_of(response)] == [messages.WARNING] * 2
