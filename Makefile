@@ -10,7 +10,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/ecommerce
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
-.PHONY: help install run worker cron test lint format migrate clean
+.PHONY: help install run worker cron test lint format migrate bench clean
 
 help:
 	@echo "make run     install, migrate, load demo data, serve on http://$(HOST):$(PORT)"
@@ -18,6 +18,7 @@ help:
 	@echo "make lint    ruff check and format check"
 	@echo "make worker  RQ worker for every queue (needs REDIS_URL)"
 	@echo "make cron    the periodic jobs' scheduler (needs REDIS_URL and a worker)"
+	@echo "make bench   load-test the production configuration (gunicorn, PostgreSQL, Redis, RQ)"
 
 # Idempotent: the venv is rebuilt only when a requirements file changes.
 install: $(VENV)/.installed
@@ -57,6 +58,18 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# The benchmark: production settings on PostgreSQL and Redis (BENCH_DATABASE_URL,
+# BENCH_REDIS_URL; defaults: database ecommerce_bench, Redis db 9), driven by wrk.
+# Results go to bench/results/. BENCH_ARGS passes options (--scenarios, --duration).
+bench: $(VENV)/.bench-installed
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -q && apt-get install -y -q wrk; } \
+		|| { echo "wrk is required: apt-get install wrk"; exit 1; }
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+$(VENV)/.bench-installed: $(VENV)/.installed requirements/bench.txt
+	$(BIN)/python -m pip install --quiet -r requirements/bench.txt
+	touch $@
 
 format: install
 	$(BIN)/ruff check --fix .

@@ -1,0 +1,541 @@
+"""``make bench``: the production configuration under load, on this machine.
+
+Starts gunicorn (docker/gunicorn.conf.py, DEBUG off) on PostgreSQL and Redis
+with seeded data (bench.seed), RQ workers for the payment jobs, and the
+baseline app (bench.baseline) beside it; drives each with wrk and writes
+bench/results/results.{json,md} and latency.png. See README "Benchmarks".
+
+Why wrk: a C event loop that costs a fraction of a core for thousands of
+requests a second, which matters when the load generator shares two cores with
+the server. A Python generator (locust) would need about a core of its own at
+these rates and would measure itself as much as the server. wrk's closed loop
+is used for the saturation scenarios; the constant-rate scenario paces wrk with
+a Lua schedule and measures from each request's intended send time (see
+bench/lua/mixed.lua), which is how wrk2 avoids coordinated omission.
+"""
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import random
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "bench" / ".work"
+RESULTS = ROOT / "bench" / "results"
+LUA = ROOT / "bench" / "lua"
+VENV_BIN = Path(sys.executable).parent
+
+APP_PORT = int(os.environ.get("BENCH_APP_PORT", "8801"))
+BASELINE_PORT = int(os.environ.get("BENCH_BASELINE_PORT", "8802"))
+PASSWORD = os.environ.get("BENCH_PASSWORD", "bench-passphrase-0451")
+
+# The shop's mixed workload, in requests per 10,000. Browsing dominates, as in
+# any shop; about one request in 500 places an order (a 2-3 % conversion of
+# sessions of 20-50 requests) and logins are rarer still: a login is a token
+# good for 14 days of refreshes. A login costs a full PBKDF2 hash (1,000,000
+# iterations, Django's default), hundreds of milliseconds of CPU by design.
+MIX = {
+    "list": 4500,
+    "detail": 3000,
+    "search": 600,
+    "me": 1100,
+    "my_orders": 757,
+    "order": 20,
+    "refresh": 20,
+    "login": 3,
+}
+DESIGN_PEAK_PER_MINUTE = 10_000
+
+
+def server_env() -> dict[str, str]:
+    """The production configuration, as the image runs it, on local services."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "ecommerce.settings",
+            # docker/entrypoint.sh finds python and gunicorn on PATH, as in the image.
+            "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+            "DATABASE_URL": os.environ.get(
+                "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ecommerce_bench"
+            ),
+            "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"),
+            "SECRET_KEY": os.environ.get("BENCH_SECRET_KEY") or secrets.token_urlsafe(50),
+            "DEBUG": "0",
+            # Plain HTTP on loopback; in production the ingress terminates TLS.
+            "HTTPS_ONLY": "0",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            # Every request is still counted in Redis; the limit is only set
+            # out of reach, as all load comes from one IP and 1,000 users.
+            "RATE_LIMIT": "1000000000/hour",
+            "LOGIN_RATE_LIMIT": "1000000000/hour",
+            "PAYMENT_SIMULATOR_DELAY_MS": os.environ.get("PAYMENT_SIMULATOR_DELAY_MS", "0"),
+            "BENCH_PASSWORD": PASSWORD,
+        }
+    )
+    return env
+
+
+# --- processes --------------------------------------------------------------------
+
+
+class Services:
+    """The server processes of one benchmark run; all stopped on exit."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.procs: list[tuple[str, subprocess.Popen]] = []
+
+    def start(self, name: str, argv: list[str], **env: str) -> subprocess.Popen:
+        log = open(WORK / f"{name}.log", "ab")  # noqa: SIM115 (lives as long as the process)
+        proc = subprocess.Popen(  # noqa: S603 (our own argv)
+            argv,
+            cwd=ROOT,
+            env={**self.env, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.procs.append((name, proc))
+        return proc
+
+    def gunicorn(self, name: str, app: str, port: int, workers: int, **env: str) -> None:
+        self.start(
+            name,
+            [str(VENV_BIN / "gunicorn"), "-c", "docker/gunicorn.conf.py", app],
+            GUNICORN_BIND=f"127.0.0.1:{port}",
+            WEB_CONCURRENCY=str(workers),
+            PROMETHEUS_MULTIPROC_DIR=str(WORK / f"prometheus-{name}"),
+            GUNICORN_ACCESS_LOG=str(WORK / f"{name}-access.log"),
+            **env,
+        )
+        wait_http(f"http://127.0.0.1:{port}/health" if app.startswith("ecommerce") else None, port)
+
+    def stop(self, name: str) -> None:
+        for proc_name, proc in list(self.procs):
+            if proc_name == name:
+                _terminate(proc)
+                self.procs.remove((proc_name, proc))
+
+    def stop_all(self) -> None:
+        for _, proc in reversed(self.procs):
+            _terminate(proc)
+        self.procs.clear()
+
+
+def _terminate(proc: subprocess.Popen) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def wait_http(url: str | None, port: int, timeout: float = 60) -> None:
+    url = url or f"http://127.0.0.1:{port}/v1/products"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (loopback)
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.3)
+    raise RuntimeError(f"{url} did not answer 200 within {timeout} s (see bench/.work/*.log)")
+
+
+def manage(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run(  # noqa: S603 (our own argv)
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode not in (0, 1):
+        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stderr}")
+    return result.stdout
+
+
+# --- data ---------------------------------------------------------------------------
+
+
+def prepare_database(env: dict[str, str]) -> None:
+    import psycopg
+
+    url = env["DATABASE_URL"]
+    base, _, name = url.rpartition("/")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    manage(env, "migrate", "--noinput")
+    out = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "bench.seed"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    print(out.stdout.strip())
+
+
+def write_data_files(env: dict[str, str]) -> dict[str, Any]:
+    """Tokens, ids and request paths the Lua scripts read; the baseline's body."""
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from django.core.cache import cache
+
+    from accounts.models import User
+    from accounts.tokens import token_pair_issue
+    from bench.seed import USERS, user_email
+    from catalog.models import Product
+    from ecommerce.api.ids import PREFIXES, public_id
+
+    cache.clear()
+    rng = random.Random(7)  # noqa: S311 (benchmark data)
+    users = list(User.objects.filter(email__startswith="bench-").order_by("email")[:USERS])
+    pairs = [token_pair_issue(user=user) for user in users]
+    _write("tokens.txt", [pair.access for pair in pairs])
+    _write("refresh_tokens.txt", [pair.refresh for pair in pairs])
+    _write("emails.txt", [user_email(n) for n in range(len(users))])
+
+    products = list(Product.objects.in_catalog().values_list("pk", "slug", "category"))
+    _write("product_ids.txt", [public_id(PREFIXES["product"], pk) for pk, _, _ in products])
+    categories = sorted({category for _, _, category in products})
+
+    # Popular pages: the first pages of the catalog and of each category.
+    list_paths = [f"/v1/products?page={page}" for page in range(1, 6)]
+    list_paths += [f"/v1/products?category={c}&page={p}" for c in categories for p in (1, 2, 3)]
+    list_paths += [f"/v1/products?category={c}&sort=price_asc" for c in categories]
+    _write("list_paths.txt", list_paths)
+
+    # A hot set of 2,000 products, addressed half by id and half by slug.
+    hot = rng.sample(products, 2000)
+    _write(
+        "detail_paths.txt",
+        [
+            f"/v1/products/{public_id(PREFIXES['product'], pk) if n % 2 else slug}"
+            for n, (pk, slug, _) in enumerate(hot)
+        ],
+    )
+
+    # Filtered and searched lists that are (almost) never repeated: the miss path.
+    words = ["wireless", "oak", "lamp", "merino", "puzzle", "tent", "mug", "organic", "pro"]
+    sorts = ["price_asc", "price_desc", "name", "newest"]
+    search = []
+    for n in range(60_000):
+        query = {
+            "search": rng.choice(words),
+            "minPrice": f"{rng.randint(1, 40)}.{n % 100:02d}",
+            "sort": rng.choice(sorts),
+        }
+        if n % 3 == 0:
+            query["category"] = rng.choice(categories)
+        if n % 2 == 0:
+            query["inStock"] = "true"
+        search.append("/v1/products?" + "&".join(f"{k}={v}" for k, v in query.items()))
+    _write("search_paths.txt", search)
+    _write("search_mixed_paths.txt", search[:600])
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{APP_PORT}/v1/products") as response:
+        (WORK / "baseline-body.json").write_bytes(response.read())
+    return {"products": len(products), "users": len(users), "categories": len(categories)}
+
+
+def _write(name: str, lines: list[str]) -> None:
+    (WORK / name).write_text("\n".join(lines) + "\n")
+
+
+# --- load ---------------------------------------------------------------------------
+
+
+def wrk(
+    script: str, url: str, *, duration: int, connections: int, threads: int = 2, **env: str
+) -> dict[str, Any]:
+    argv = [
+        "wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "10s",
+        "-s", str(LUA / script), url,
+    ]  # fmt: skip
+    result = subprocess.run(  # noqa: S603
+        argv,
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "BENCH_LUA_DIR": str(LUA),
+            "BENCH_DATA_DIR": str(WORK),
+            "BENCH_THREADS": str(threads),
+            "BENCH_PASSWORD": PASSWORD,
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"wrk failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    for line in result.stdout.splitlines():
+        if line.startswith("BENCH_JSON "):
+            return json.loads(line.removeprefix("BENCH_JSON "))
+    raise RuntimeError(f"wrk printed no result:\n{result.stdout}\n{result.stderr}")
+
+
+def summarize(name: str, raw: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    latency = raw.get("corrected_latency_us") or raw["latency_us"]
+    seconds = raw["duration_us"] / 1e6
+    errors = raw["errors"]
+    statuses = {str(k): v for k, v in raw.get("statuses", {}).items()}
+    ok = sum(v for k, v in statuses.items() if k.startswith(("2", "3")))
+    return {
+        "scenario": name,
+        "requests": raw["requests"],
+        "seconds": round(seconds, 2),
+        "rps": round(raw["requests"] / seconds, 1),
+        "ok": ok,
+        "errors": errors["connect"]
+        + errors["read"]
+        + errors["write"]
+        + errors["timeout"]
+        + sum(v for k, v in statuses.items() if not k.startswith(("2", "3"))),
+        "socket_errors": errors,
+        "statuses": statuses,
+        "latency_ms": {
+            key: round(latency[key] / 1000, 2)
+            for key in ("p50", "p90", "p95", "p99", "p99.9", "max")
+            if key in latency
+        },
+        **extra,
+        "raw": raw,
+    }
+
+
+def warm(paths_file: str) -> None:
+    """One GET of each path: the cached scenarios measure the hit path."""
+    for path in (WORK / paths_file).read_text().split():
+        with urllib.request.urlopen(f"http://127.0.0.1:{APP_PORT}{path}") as response:
+            response.read()
+
+
+def payments_state() -> dict[str, int]:
+    from django.db.models import Count
+
+    from payments.models import Payment
+
+    return dict(Payment.objects.values_list("status").annotate(n=Count("id")))
+
+
+def wait_for_payments(timeout: float) -> float:
+    """Seconds until no payment is processing (the workers drained the queue)."""
+    from payments.models import Payment
+
+    started = time.monotonic()
+    while Payment.objects.filter(status="processing").exists():
+        if time.monotonic() - started > timeout:
+            break
+        time.sleep(0.5)
+    return round(time.monotonic() - started, 1)
+
+
+def stock_check(env: dict[str, str]) -> dict[str, Any]:
+    from catalog.models import Product
+
+    audit = json.loads(manage(env, "audit_stock", "--json"))
+    return {
+        "negative_stock_products": Product.objects.filter(stock__lt=0).count(),
+        "audit_products_checked": audit["productsChecked"],
+        "audit_orders_checked": audit["ordersChecked"],
+        "audit_drift": len(audit["drift"]),
+    }
+
+
+# --- scenarios ------------------------------------------------------------------------
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: apt-get install wrk (make bench does it as root)")
+    shutil.rmtree(WORK, ignore_errors=True)
+    WORK.mkdir(parents=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    env = server_env()
+    prepare_database(env)
+    services = Services(env)
+    scenarios: list[dict[str, Any]] = []
+    selected = set(args.scenarios.split(",")) if args.scenarios else None
+
+    def want(name: str) -> bool:
+        return selected is None or name in selected
+
+    d, c = args.duration, args.connections
+    app = f"http://127.0.0.1:{APP_PORT}"
+    try:
+        services.gunicorn("api", "ecommerce.wsgi:application", APP_PORT, args.workers)
+        for n in range(args.rq_workers):
+            # The image's worker role: every queue, with the scheduler (retries).
+            services.start(f"rqworker-{n}", ["docker/entrypoint.sh", "worker"])
+        data = write_data_files(env)
+        print(f"data: {data}")
+
+        if want("baseline"):
+            services.gunicorn(
+                "baseline", "bench.baseline:application", BASELINE_PORT, args.workers,
+                BENCH_BASELINE_BODY=str(WORK / "baseline-body.json"),
+            )  # fmt: skip
+            _write("baseline_paths.txt", ["/v1/products"])
+            raw = wrk(
+                "get.lua",
+                f"http://127.0.0.1:{BASELINE_PORT}",
+                duration=d,
+                connections=c,
+                BENCH_PATHS_FILE="baseline_paths.txt",
+            )
+            scenarios.append(summarize("baseline", raw, note="minimal Django view, same bytes"))
+            services.stop("baseline")
+            _print(scenarios[-1])
+
+        for name, paths, auth, note in [
+            ("product_list_cached", "list_paths.txt", "0", "popular list pages, Redis hits"),
+            ("product_detail", "detail_paths.txt", "0", "2,000 hot products by id or slug"),
+            ("product_search_miss", "search_paths.txt", "0", "filtered + full-text, cache misses"),
+            ("users_me", "me_paths.txt", "1", "JWT-authenticated profile"),
+        ]:
+            if not want(name):
+                continue
+            if name == "users_me":
+                _write("me_paths.txt", ["/v1/users/me"])
+            elif name != "product_search_miss":
+                warm(paths)
+            raw = wrk("get.lua", app, duration=d, connections=c,
+                      BENCH_PATHS_FILE=paths, BENCH_AUTH=auth)  # fmt: skip
+            scenarios.append(summarize(name, raw, note=note))
+            _print(scenarios[-1])
+
+        if want("order_create"):
+            before = payments_state()
+            raw = wrk("orders.lua", app, duration=d, connections=args.order_connections)
+            drain = wait_for_payments(timeout=600)
+            scenarios.append(
+                summarize(
+                    "order_create",
+                    raw,
+                    note=f"POST /v1/orders, {args.order_connections} connections, RQ payments",
+                    payments_drain_seconds=drain,
+                    payments_before=before,
+                    payments_after=payments_state(),
+                    stock=stock_check(env),
+                )
+            )
+            _print(scenarios[-1])
+
+        if want("mixed_constant"):
+            rate = args.rate
+            _write("search_paths.txt", (WORK / "search_mixed_paths.txt").read_text().split())
+            warm("list_paths.txt")
+            raw = wrk(
+                "mixed.lua",
+                app,
+                duration=args.mixed_duration,
+                connections=args.mixed_connections,
+                BENCH_RATE=str(rate),
+                BENCH_MIX=",".join(f"{k}:{v}" for k, v in MIX.items()),
+            )
+            drain = wait_for_payments(timeout=600)
+            scenarios.append(
+                summarize(
+                    "mixed_constant",
+                    raw,
+                    note=f"shop mix at a constant {rate} req/s (open loop)",
+                    target_rps=rate,
+                    mix_per_10000=MIX,
+                    payments_drain_seconds=drain,
+                    stock=stock_check(env),
+                )
+            )
+            _print(scenarios[-1])
+    finally:
+        services.stop_all()
+
+    return {
+        "generated_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "git_commit": _git("rev-parse", "HEAD"),
+        "machine": _machine(),
+        "config": {
+            "gunicorn_workers": args.workers,
+            "gunicorn_worker_class": os.environ.get("GUNICORN_WORKER_CLASS", "sync"),
+            "rq_workers": args.rq_workers,
+            "duration_s": d,
+            "connections": c,
+            "load_generator": "wrk 4.1.0, 2 threads, same machine",
+        },
+        "data": data,
+        "scenarios": scenarios,
+    }
+
+
+def _print(row: dict[str, Any]) -> None:
+    lat = row["latency_ms"]
+    print(
+        f"{row['scenario']:22} {row['rps']:9.1f} req/s  p50 {lat['p50']:7.2f}  "
+        f"p95 {lat['p95']:7.2f}  p99 {lat['p99']:7.2f}  max {lat['max']:8.2f} ms  "
+        f"errors {row['errors']}",
+        flush=True,
+    )
+
+
+def _git(*args: str) -> str:
+    result = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)  # noqa: S603, S607
+    return result.stdout.strip()
+
+
+def _machine() -> dict[str, Any]:
+    cpu = ""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return {"cpus": os.cpu_count(), "cpu_model": cpu, "python": platform.python_version(),
+            "kernel": platform.release()}  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=30, help="seconds per closed-loop run")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--order-connections", type=int, default=16)
+    parser.add_argument("--mixed-duration", type=int, default=60)
+    parser.add_argument("--mixed-connections", type=int, default=64)
+    parser.add_argument(
+        "--rate", type=int, default=round(DESIGN_PEAK_PER_MINUTE * 10 / 60), help="mixed req/s"
+    )
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("BENCH_WORKERS", "5")))
+    parser.add_argument("--rq-workers", type=int, default=2)
+    parser.add_argument("--scenarios", default="", help="comma-separated subset")
+    parser.add_argument("--output", default=str(RESULTS), help="where results are written")
+    args = parser.parse_args()
+    results = run(args)
+    from bench.report import write_reports
+
+    write_reports(results, Path(args.output))
+
+
+if __name__ == "__main__":
+    main()
