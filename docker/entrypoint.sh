@@ -18,6 +18,11 @@ export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-ecommerce.settings}"
 role="${1:-web}"
 [ "$#" -gt 0 ] && shift
 
+# Prometheus multiprocess files are the web role's (gunicorn's workers add them
+# up for /metrics). Any other process in the api container (`kubectl exec ...
+# manage`, `migrate`) would leave its own files there, and stale series in /metrics.
+if [ "$role" != web ]; then unset PROMETHEUS_MULTIPROC_DIR; fi
+
 case "$role" in
   web)
     exec gunicorn --config docker/gunicorn.conf.py "$@" ecommerce.wsgi:application

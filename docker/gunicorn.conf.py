@@ -55,6 +55,12 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms request_id=%({x-request-i
 os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", "/tmp/prometheus-multiproc")  # noqa: S108
 PROMETHEUS_MULTIPROC_DIR = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
 
+# Imported here, in the master, once, after the variable above is set. Never
+# inside a hook: child_exit runs in the master's SIGCHLD handler, and a second
+# worker exiting during a first, half-done import re-enters it and sees a
+# partially initialised prometheus_client (ImportError), which stops the master.
+from prometheus_client import multiprocess  # noqa: E402
+
 
 def on_starting(server) -> None:
     shutil.rmtree(PROMETHEUS_MULTIPROC_DIR, ignore_errors=True)
@@ -62,8 +68,6 @@ def on_starting(server) -> None:
 
 
 def child_exit(server, worker) -> None:
-    from prometheus_client import multiprocess
-
     multiprocess.mark_process_dead(worker.pid)
 
 

@@ -4,8 +4,10 @@ No Docker engine here: the Dockerfile is checked as text (the hadolint-like
 rules that matter to us), the scripts are run directly.
 """
 
+import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -141,17 +143,23 @@ def test_entrypoint_knows_every_role_the_manifests_use():
 
 
 def test_entrypoint_runs_other_commands_with_the_settings_module():
-    env = {**os.environ, "PATH": f"{VENV_BIN}:{os.environ['PATH']}"}
+    env = {
+        **os.environ,
+        "PATH": f"{VENV_BIN}:{os.environ['PATH']}",
+        # Set for the whole api container: only the web role may use it.
+        "PROMETHEUS_MULTIPROC_DIR": "/tmp/not-for-this-role",  # noqa: S108
+    }
     env.pop("DJANGO_SETTINGS_MODULE", None)
     result = _run(
         str(DOCKER / "entrypoint.sh"),
         "python",
         "-c",
-        "import os; print(os.environ['DJANGO_SETTINGS_MODULE'])",
+        "import os; print(os.environ['DJANGO_SETTINGS_MODULE'], "
+        "os.environ.get('PROMETHEUS_MULTIPROC_DIR'))",
         env=env,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "ecommerce.settings"
+    assert result.stdout.split() == ["ecommerce.settings", "None"]
 
 
 def test_healthcheck_sends_an_allowed_host():
@@ -175,8 +183,6 @@ def _load_gunicorn_config(**env: str) -> dict:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("WEB_", "GUNICORN_"))}
     result = _run(sys.executable, "-c", script, env={**clean, **env})
     assert result.returncode == 0, result.stderr
-    import json
-
     return json.loads(result.stdout)
 
 
@@ -253,3 +259,111 @@ def test_migrate_role_serialises_concurrent_pods():
     finally:
         with psycopg.connect(admin_url, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{scratch}"')
+
+
+SHELL_SCRIPTS = sorted([*DOCKER.glob("*.sh"), *(REPO / "k8s").rglob("*.sh")])
+
+
+def test_shell_scripts_pass_shellcheck():
+    assert {path.name for path in SHELL_SCRIPTS} >= {"entrypoint.sh", "deploy.sh"}
+    for path in SHELL_SCRIPTS:
+        assert _run("bash", "-n", str(path)).returncode == 0, path
+    shellcheck = shutil.which("shellcheck")
+    if shellcheck is None:
+        if os.environ.get("GITHUB_ACTIONS") == "true":  # the workflow installs it
+            pytest.fail("shellcheck is not installed")
+        pytest.skip("shellcheck is not installed (apt-get install shellcheck)")
+    result = _run(shellcheck, "--severity=style", *map(str, SHELL_SCRIPTS))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _collectstatic_command() -> str:
+    runs = [line for line in _instructions(_final_stage(), "RUN") if "collectstatic" in line]
+    assert len(runs) == 1, runs
+    return runs[0].split(None, 1)[1]
+
+
+# Renders the two HTML pages with static assets and fetches every asset they
+# reference, as a browser would, through the app (WhiteNoise) only.
+FETCH_STATIC = """
+import json, re, django
+django.setup()
+from django.test import Client
+client, pages = Client(), {}
+for page in ("/v1/docs", "/admin/login/"):
+    response = client.get(page)
+    assets = {}
+    html = response.content.decode()
+    for url in sorted(set(re.findall(r'(?:href|src)="(/static/[^"]+)"', html))):
+        asset = client.get(url, HTTP_ACCEPT_ENCODING="gzip")
+        assets[url] = [asset.status_code, asset.get("Cache-Control", ""),
+                       asset.get("Content-Encoding", "")]
+    pages[page] = {"status": response.status_code, "assets": assets}
+print(json.dumps(pages))
+"""
+
+
+def test_build_collects_hashed_compressed_static_files_the_app_serves(tmp_path):
+    """The Dockerfile's collectstatic line, run here, then admin and Swagger UI
+    served from its output alone (WHITENOISE_USE_FINDERS=0, as in the image)."""
+    static_root = tmp_path / "staticfiles"
+    env = {
+        **os.environ,
+        "PATH": f"{VENV_BIN}:{os.environ['PATH']}",
+        "STATIC_ROOT": str(static_root),
+    }
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    built = _run("bash", "-c", _collectstatic_command(), env=env, timeout=300)
+    assert built.returncode == 0, built.stdout + built.stderr
+    manifest = json.loads((static_root / "staticfiles.json").read_text())
+    assert "admin/css/base.css" in manifest["paths"]
+    assert (static_root / f"{manifest['paths']['admin/css/base.css']}.gz").is_file()
+
+    served = _run(
+        sys.executable,
+        "-c",
+        FETCH_STATIC,
+        env={
+            **env,
+            "DJANGO_SETTINGS_MODULE": "ecommerce.settings",
+            "WHITENOISE_USE_FINDERS": "0",
+            "DEBUG": "0",
+            "HTTPS_ONLY": "0",
+            "ALLOWED_HOSTS": "testserver",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+            "REDIS_URL": "",
+        },
+    )
+    assert served.returncode == 0, served.stderr
+    pages = json.loads(served.stdout)
+    for page, result in pages.items():
+        assert result["status"] == 200, page
+        assert len(result["assets"]) >= 3, page
+        for url, (status, cache_control, encoding) in result["assets"].items():
+            assert status == 200, url
+            assert re.search(r"\.[0-9a-f]{12}\.\w+$", url), url  # hashed name
+            assert "immutable" in cache_control, url
+            if url.endswith((".css", ".js")):
+                assert encoding == "gzip", url
+
+
+CHILD_EXIT_IMPORTS = """
+import json, runpy, sys
+config = runpy.run_path("docker/gunicorn.conf.py")
+before = set(sys.modules)
+class Worker:
+    pid = 999999
+config["child_exit"](None, Worker())
+print(json.dumps(sorted(set(sys.modules) - before)))
+"""
+
+
+def test_gunicorn_child_exit_hook_imports_nothing(tmp_path):
+    """child_exit runs in the master's SIGCHLD handler. An import there is
+    re-entered when a second worker exits meanwhile (max_requests recycles them
+    in bursts): ImportError from a half-imported prometheus_client, and the
+    master stops. Everything it needs is imported when the config loads."""
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    result = _run(sys.executable, "-c", CHILD_EXIT_IMPORTS, env=env)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == []
