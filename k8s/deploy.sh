@@ -1,13 +1,21 @@
 #!/usr/bin/env bash
 # Deploy (or only render) the production overlay with one exact image.
 #
-#   k8s/deploy.sh IMAGE TAG            kubectl apply, then wait for the rollouts
+#   k8s/deploy.sh IMAGE TAG            check the cluster, kubectl apply, wait for the rollouts
 #   k8s/deploy.sh --render IMAGE TAG   print the manifests, touch no cluster
 #
 # IMAGE is the registry path (ghcr.io/acme/ecommerce), TAG an immutable tag:
 # the commit SHA that CI pushed. "latest" is refused. Uses the current kubectl
-# context; the namespace's Secret ecommerce-secrets must exist (README "Deploy").
+# context. Before applying it checks (README "Deploy"):
+#   - the manifests name your host, not the placeholder shop.example.com;
+#   - the Secret ecommerce-secrets has non-empty SECRET_KEY, DATABASE_URL, REDIS_URL.
+# It keeps the live replica counts of the api (the HorizontalPodAutoscaler's)
+# and of the workers (kubectl scale), which a plain apply would reset.
 set -euo pipefail
+
+namespace=ecommerce
+placeholder_host=shop.example.com
+required_secret_keys=(SECRET_KEY DATABASE_URL REDIS_URL)
 
 render_only=false
 if [ "${1:-}" = "--render" ]; then render_only=true; shift; fi
@@ -22,14 +30,17 @@ case "$tag" in
 esac
 
 k8s_dir="$(cd "$(dirname "$0")" && pwd)"
+overlay="$k8s_dir/overlays/production/kustomization.yaml"
 # The image path the overlay sets (its images: newName), which this replaces.
-placeholder=$(sed -n 's/^ *newName: *//p' "$k8s_dir/overlays/production/kustomization.yaml" | head -n 1)
+placeholder=$(sed -n 's/^ *newName: *//p' "$overlay" | head -n 1)
 # Kustomize loads relative paths only: the wrapper lives beside the overlays.
 work=$(mktemp -d "$k8s_dir/.deploy.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-# The overlay, with every container's image pinned to IMAGE:TAG.
-cat > "$work/kustomization.yaml" <<YAML
+# write_wrapper [REPLICAS-YAML]: the overlay, with every container's image
+# pinned to IMAGE:TAG (and the given replica counts).
+write_wrapper() {
+  cat > "$work/kustomization.yaml" <<YAML
 apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization
 resources:
@@ -38,18 +49,50 @@ images:
   - name: ${placeholder:-ecommerce}
     newName: $image
     newTag: "$tag"
+${1:-}
 YAML
+}
 
+write_wrapper
 if $render_only; then
   kubectl kustomize "$work"
   exit 0
 fi
 
-namespace=ecommerce
+if kubectl kustomize "$work" | grep -q -F "$placeholder_host"; then
+  echo "refusing to deploy: the manifests still name the placeholder host $placeholder_host;" \
+    "put your host in $overlay (README \"Deploy\")" >&2
+  exit 1
+fi
+
 kubectl -n "$namespace" get secret ecommerce-secrets >/dev/null || {
   echo "Secret ecommerce-secrets is missing in namespace $namespace: see README \"Deploy\"" >&2
   exit 1
 }
+for key in "${required_secret_keys[@]}"; do
+  if [ -z "$(kubectl -n "$namespace" get secret ecommerce-secrets -o "jsonpath={.data.$key}")" ]; then
+    echo "Secret ecommerce-secrets has no value for $key: see README \"Deploy\"" >&2
+    exit 1
+  fi
+done
+kubectl -n "$namespace" get secret ecommerce-tls >/dev/null 2>&1 ||
+  echo "warning: no Secret ecommerce-tls yet: the Ingress serves no certificate until it exists" >&2
+
+# Live replica counts, kept as they are (absent on the first deployment: the
+# manifests' counts apply).
+replicas=""
+for deployment in ecommerce-api ecommerce-worker; do
+  count=$(kubectl -n "$namespace" get deployment "$deployment" --ignore-not-found \
+    -o "jsonpath={.spec.replicas}")
+  if [ -n "$count" ]; then
+    replicas+=$'\n'"  - name: $deployment"$'\n'"    count: $count"
+  fi
+done
+if [ -n "$replicas" ]; then
+  write_wrapper "replicas:$replicas"
+fi
+
 kubectl apply -k "$work"
-kubectl -n "$namespace" rollout status deployment/ecommerce-api --timeout=10m
-kubectl -n "$namespace" rollout status deployment/ecommerce-worker --timeout=10m
+for deployment in ecommerce-api ecommerce-worker ecommerce-cron; do
+  kubectl -n "$namespace" rollout status "deployment/$deployment" --timeout=10m
+done

@@ -240,3 +240,60 @@ def test_every_configured_variable_is_documented_in_the_readme(production_docs):
     config = find(production_docs, "ConfigMap", "ecommerce-config")
     for key in set(config["data"]) | _secret_example_keys():
         assert f"`{key}`" in readme, key
+
+
+def test_required_secret_keys_are_named_so_a_missing_one_stops_the_pod(production_docs):
+    """envFrom skips a key the Secret lacks; a secretKeyRef makes the kubelet refuse."""
+    required = {"SECRET_KEY", "DATABASE_URL", "REDIS_URL"}
+    assert required <= _secret_example_keys()
+    for name in ("ecommerce-api", "ecommerce-worker", "ecommerce-cron"):
+        spec = pod_spec(find(production_docs, "Deployment", name))
+        for item in spec["containers"] + spec.get("initContainers", []):
+            refs = {
+                entry["name"]: entry["valueFrom"]["secretKeyRef"]
+                for entry in item.get("env", [])
+                if "secretKeyRef" in entry.get("valueFrom", {})
+            }
+            assert set(refs) == required, (name, item["name"])
+            for key, ref in refs.items():
+                assert ref == {"name": "ecommerce-secrets", "key": key}
+                assert not ref.get("optional")
+
+
+def test_production_configuration_passes_check_deploy(production_docs, tmp_path):
+    """The api container's environment as the cluster builds it: ConfigMap, the
+    required Secret keys (placeholder values) and the container's own env."""
+    import os
+    import secrets
+    import subprocess
+    import sys
+    from string import Template
+
+    api = find(production_docs, "Deployment", "ecommerce-api")
+    environment = dict(find(production_docs, "ConfigMap", "ecommerce-config")["data"])
+    environment.update(
+        SECRET_KEY=secrets.token_urlsafe(50),
+        DATABASE_URL=os.environ["DATABASE_URL"],
+        REDIS_URL=os.environ["REDIS_URL"],
+        POD_IP="10.1.2.3",
+    )
+    for entry in container(api, "api")["env"]:
+        if "value" in entry:  # $(VAR) is Kubernetes' dependent-variable syntax
+            value = re.sub(r"\$\((\w+)\)", r"${\1}", entry["value"])
+            environment[entry["name"]] = Template(value).substitute(environment)
+    assert environment["ALLOWED_HOSTS"].endswith(",10.1.2.3")
+    # gunicorn creates this emptyDir folder at start; here a scratch one.
+    environment["PROMETHEUS_MULTIPROC_DIR"] = str(tmp_path)
+    keep = {"PATH", "HOME", "LANG"}
+    env = {k: v for k, v in os.environ.items() if k in keep} | environment
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=REPO,
+        env=env,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
