@@ -7,8 +7,12 @@ What is exported:
 - RQ, read from Redis at scrape time: jobs waiting per queue
   (``rq_queue_jobs``), jobs in each queue's failed and started registries
   (``rq_queue_failed_jobs``, ``rq_queue_started_jobs``).
-- The cache Redis's keyspace hits and misses (``ecommerce_cache_redis_keyspace_*``),
-  from which PromQL derives the hit ratio.
+- The product response cache: responses answered from Redis or rendered from
+  PostgreSQL, by view (``ecommerce_response_cache_total{view, result="hit|miss"}``,
+  counted from the ``X-Cache`` header by ResponseCacheMetricsMiddleware); the hit
+  ratio is ``sum(rate(..{result="hit"}[5m])) / sum(rate(..[5m]))``.
+- The cache Redis's keyspace hits and misses (``ecommerce_cache_redis_keyspace_*``):
+  server-wide, every client's lookups (throttling, sessions, RQ) included.
 
 Several gunicorn workers each count their own requests. With
 ``PROMETHEUS_MULTIPROC_DIR`` set (docker/gunicorn.conf.py sets and empties it),
@@ -26,7 +30,7 @@ import hmac
 import ipaddress
 import logging
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 
 import prometheus_client
@@ -77,6 +81,36 @@ def metrics_access_allowed(request: HttpRequest) -> bool:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
         address = address.ipv4_mapped
     return any(address in network for network in allowed_networks())
+
+
+# Counted in the request's process; in multiprocess mode (gunicorn) every
+# worker's count lands in PROMETHEUS_MULTIPROC_DIR and /metrics adds them up.
+RESPONSE_CACHE = prometheus_client.Counter(
+    "ecommerce_response_cache",
+    "Responses of cached endpoints by view: result=hit when Redis served them, "
+    "miss when they were rendered from PostgreSQL (their X-Cache header).",
+    ["view", "result"],
+)
+CACHE_RESULTS = {"HIT": "hit", "MISS": "miss"}
+
+
+class ResponseCacheMetricsMiddleware:
+    """Counts every response that says ``X-Cache: HIT`` or ``MISS``, by view.
+
+    The view label is the route's name, as django-prometheus's ``view`` label.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        result = CACHE_RESULTS.get(response.get("X-Cache", ""))
+        if result is not None:
+            match = getattr(request, "resolver_match", None)
+            view = (match.view_name if match else "") or "<unnamed view>"
+            RESPONSE_CACHE.labels(view=view, result=result).inc()
+        return response
 
 
 class RQCollector(Collector):

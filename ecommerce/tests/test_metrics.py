@@ -164,3 +164,52 @@ def test_cache_lookups_show_as_hits_and_misses(api_client):
     misses = "ecommerce_cache_redis_keyspace_misses_total"
     assert _value(after, hits) > _value(before, hits)
     assert _value(after, misses) > _value(before, misses)
+
+
+CACHE_MIDDLEWARE = "ecommerce.metrics.ResponseCacheMetricsMiddleware"
+
+
+@pytest.fixture
+def response_cache_counted(settings):
+    """The middleware in place (ecommerce.settings has to list it; see README)."""
+    if CACHE_MIDDLEWARE not in settings.MIDDLEWARE:
+        at = settings.MIDDLEWARE.index("ecommerce.request_id.RequestIdMiddleware") + 1
+        settings.MIDDLEWARE = [
+            *settings.MIDDLEWARE[:at],
+            CACHE_MIDDLEWARE,
+            *settings.MIDDLEWARE[at:],
+        ]
+
+
+def test_response_cache_hits_and_misses_are_counted_by_view(
+    api_client, make_product, response_cache_counted
+):
+    product = make_product()
+    name = "ecommerce_response_cache_total"
+    before = _scrape(api_client)
+    outcomes = [
+        api_client.get(f"/v1/products/{product.slug}")["X-Cache"],
+        api_client.get(f"/v1/products/{product.slug}")["X-Cache"],
+        api_client.get("/v1/products?limit=5")["X-Cache"],
+    ]
+    assert outcomes == ["MISS", "HIT", "MISS"]
+    after = _scrape(api_client)
+
+    def delta(view: str, result: str) -> float:
+        return _value(after, name, view=view, result=result) - _value(
+            before, name, view=view, result=result
+        )
+
+    assert delta("product-detail", "miss") == 1
+    assert delta("product-detail", "hit") == 1
+    assert delta("product-list", "miss") == 1
+    assert delta("product-list", "hit") == 0
+
+
+def test_responses_without_x_cache_are_not_counted(api_client, response_cache_counted):
+    before = _scrape(api_client)
+    api_client.get("/health")
+    after = _scrape(api_client)
+    counted = {key for key in after if key[0] == "ecommerce_response_cache_total"}
+    assert all(after[key] == before.get(key, 0.0) for key in counted)
+    assert not any(dict(labels).get("view") == "health" for _, labels in counted)
