@@ -277,3 +277,44 @@ def test_refund_records_the_admin_who_made_it(admin_client_api, admin_user, paid
     refund(admin_client_api, payment_url, {"amount": "5.00"})
 
     assert Refund.objects.get().created_by == admin_user
+
+
+@pytest.fixture
+def refunds_refused(monkeypatch):
+    """The provider says no to every refund (a real provider can: e.g. a closed card)."""
+    from payments.gateway import PaymentDeclined, SimulatedGateway
+
+    def refuse(self, **kwargs):
+        raise PaymentDeclined("refund_refused", "The provider refused the refund.")
+
+    monkeypatch.setattr(SimulatedGateway, "refund", refuse)
+
+
+def test_refund_refused_by_the_provider_is_402_and_reserves_nothing(
+    admin_client_api, paid, payment_url, refunds_refused, monkeypatch
+):
+    response = refund(admin_client_api, payment_url, {"amount": "30.00"})
+
+    assert response.status_code == 402
+    assert response.json()["success"] is False
+    assert response.json()["error"]["code"] == "payment_failed"
+    payment = payment_of(paid)
+    assert (payment.status, payment.refunded_amount) == (PaymentStatus.CAPTURED, Decimal(0))
+    assert list(Refund.objects.values_list("status", flat=True)) == ["failed"]
+    # The failed attempt holds back no amount: the whole capture can still go back.
+    monkeypatch.undo()
+    assert refund(admin_client_api, payment_url).status_code == 201
+    assert payment_of(paid).refunded_amount == Decimal("100.00")
+
+
+def test_cancel_of_a_paid_order_stands_when_the_refund_is_refused(
+    customer_client, paid, product, refunds_refused
+):
+    response = customer_client.post(f"/v1/orders/{paid['id']}/cancel")
+
+    assert response.status_code == 200
+    assert response.json()["data"]["status"] == "cancelled"
+    assert response.json()["data"]["payment"]["status"] == "captured"
+    product.refresh_from_db()
+    assert product.stock == 10
+    assert list(Refund.objects.values_list("status", flat=True)) == ["failed"]
