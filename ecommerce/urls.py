@@ -26,5 +26,7 @@ urlpatterns = [
     path("v1", views.api_not_found),
 ]
 
+handler400 = "ecommerce.views.handler400"
+handler403 = "ecommerce.views.handler403"
 handler404 = "ecommerce.views.handler404"
 handler500 = "ecommerce.views.handler500"

@@ -2,8 +2,10 @@
 
 import logging
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, HttpResponseNotFound, HttpResponseServerError
 from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 
 from ecommerce.api.exceptions import error_body
 from ecommerce.api.renderers import render_json
@@ -18,10 +20,31 @@ def _is_api(request: HttpRequest) -> bool:
     return request.path == API_PREFIX or request.path.startswith(f"{API_PREFIX}/")
 
 
+# CSRF-exempt like every API view: otherwise a POST to an unknown path would be
+# refused by the CSRF middleware (an HTML 403) before it could be told 404.
+@csrf_exempt
 def api_not_found(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-    """Any path under /v1 that no route matches."""
+    """Any path under /v1 that no route matches, whatever the method."""
     body = render_json(error_body("not_found", "No such endpoint."))
     return HttpResponseNotFound(body, content_type=JSON)
+
+
+def handler400(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's own 400s: a Host not in ALLOWED_HOSTS, a body over MAX_BODY_BYTES, ..."""
+    if _is_api(request):
+        if isinstance(exception, RequestDataTooBig):
+            body = render_json(error_body("payload_too_large", "Request body is too large."))
+            return HttpResponse(body, status=413, content_type=JSON)
+        body = render_json(error_body("bad_request", "The request could not be processed."))
+        return HttpResponse(body, status=400, content_type=JSON)
+    return defaults.bad_request(request, exception)
+
+
+def handler403(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        body = render_json(error_body("permission_denied", "You do not have permission."))
+        return HttpResponse(body, status=403, content_type=JSON)
+    return defaults.permission_denied(request, exception)
 
 
 def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:

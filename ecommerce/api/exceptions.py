@@ -4,6 +4,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions as drf
@@ -11,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
 from ecommerce.api.errors import ApplicationError
+from ecommerce.api.parsers import PayloadTooLarge
 from ecommerce.api.renderers import Envelope
 
 logger = logging.getLogger("ecommerce.api")
@@ -30,6 +32,7 @@ _DRF_CODES: list[tuple[type[Exception], str, str | None]] = [
     (drf.NotAcceptable, "not_acceptable", None),
     (drf.UnsupportedMediaType, "unsupported_media_type", None),
     (drf.Throttled, "rate_limited", "Too many requests."),
+    (PayloadTooLarge, "payload_too_large", "Request body is too large."),
 ]
 
 
@@ -50,6 +53,14 @@ def exception_handler(exc: Exception, context: dict) -> Response:
         exc = drf.PermissionDenied()
     elif isinstance(exc, TokenError):
         exc = InvalidToken()
+    elif isinstance(exc, RequestDataTooBig):
+        # Django's own limit (MAX_BODY_BYTES), met by a view that reads request.body.
+        exc = PayloadTooLarge()
+    elif isinstance(exc, SuspiciousOperation):
+        logger.warning("Suspicious request refused: %s", exc)
+        return Response(
+            error_body("bad_request", "The request could not be processed."), status=400
+        )
 
     if isinstance(exc, drf.APIException):
         return _api_exception_response(exc)

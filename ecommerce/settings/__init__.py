@@ -227,7 +227,8 @@ SIMPLE_JWT = {
 # --- API --------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["ecommerce.api.renderers.EnvelopeJSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # DRF's JSON parser, with MAX_BODY_BYTES enforced (DRF reads the raw stream).
+    "DEFAULT_PARSER_CLASSES": ["ecommerce.api.parsers.JSONParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "ecommerce.api.pagination.PageLimitPagination",
@@ -287,7 +288,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 
-# Request bodies: an order is the largest legitimate body by far.
+# Request bodies: an order is the largest legitimate body by far. Bigger ones
+# get 413 payload_too_large (ecommerce.api.parsers for JSON).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_BODY_BYTES", default=1024 * 1024)
 
 # --- I18N / time --------------------------------------------------------------
