@@ -14,6 +14,7 @@ from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from ecommerce.api.errors import ApplicationError
 from ecommerce.api.parsers import PayloadTooLarge
 from ecommerce.api.renderers import Envelope
+from ecommerce.throttling import REQUEST_ATTRIBUTE
 
 logger = logging.getLogger("ecommerce.api")
 
@@ -34,6 +35,10 @@ _DRF_CODES: list[tuple[type[Exception], str, str | None]] = [
     (drf.Throttled, "rate_limited", "Too many requests."),
     (PayloadTooLarge, "payload_too_large", "Request body is too large."),
 ]
+
+# Refusals DRF makes before its throttles run: they are counted too, or a client
+# without a valid token could call protected endpoints without any limit.
+_REFUSED_BEFORE_THROTTLING = (drf.NotAuthenticated, drf.AuthenticationFailed, drf.PermissionDenied)
 
 
 def error_body(code: str, message: str, details: Any = None) -> Envelope:
@@ -61,6 +66,9 @@ def exception_handler(exc: Exception, context: dict) -> Response:
         return Response(
             error_body("bad_request", "The request could not be processed."), status=400
         )
+
+    if isinstance(exc, _REFUSED_BEFORE_THROTTLING):
+        exc = _throttled_instead(exc, context) or exc
 
     if isinstance(exc, drf.APIException):
         return _api_exception_response(exc)
@@ -104,6 +112,25 @@ def _api_exception_response(exc: drf.APIException) -> Response:
     else:
         message = str(exc.detail) if isinstance(exc.detail, str) else "Request failed."
     return Response(error_body(code, message, details), status=exc.status_code, headers=headers)
+
+
+def _throttled_instead(exc: drf.APIException, context: dict) -> drf.Throttled | None:
+    """Count a request refused before throttling; Throttled when it is over the limit.
+
+    DRF authenticates and checks permissions before it throttles, so a 401 or
+    403 from that stage never reached the throttles. Refusals raised later (by
+    the view itself) were counted already and are left alone.
+    """
+    view, request = context.get("view"), context.get("request")
+    if view is None or request is None or not hasattr(view, "check_throttles"):
+        return None
+    if getattr(getattr(request, "_request", request), REQUEST_ATTRIBUTE, None) is not None:
+        return None
+    try:
+        view.check_throttles(request)
+    except drf.Throttled as throttled:
+        return throttled
+    return None
 
 
 def _view_name(context: dict) -> str:

@@ -91,7 +91,7 @@ def test_remaining_goes_down_by_one_per_request(customer_client):
 @pytest.mark.parametrize(
     ("method", "path", "status"),
     [
-        ("get", ME, 401),  # refused before any throttle runs
+        ("get", ME, 401),  # refused by DRF before its throttles run
         ("get", "/v1/no-such-endpoint", 404),
         ("delete", "/v1/auth/login", 405),
         ("post", LOGIN, 400),
@@ -214,6 +214,64 @@ def test_without_redis_the_local_memory_cache_counts(customer_client, settings):
     assert (first.status_code, second.status_code, third.status_code) == (200, 200, 429)
     assert first["X-RateLimit-Remaining"] == "1"
     assert 3590 <= int(third["Retry-After"]) <= 3600
+
+
+# --- refusals before throttling ----------------------------------------------------
+
+
+def test_anonymous_calls_to_protected_endpoints_spend_the_ip_quota(api_client, settings, db):
+    settings.RATE_LIMIT = "2/hour"
+    statuses = [api_client.get(ME).status_code for _ in range(2)]
+
+    response = api_client.get(ME)
+
+    assert statuses == [401, 401]
+    assert response.status_code == 429
+    assert response.json()["error"]["code"] == "rate_limited"
+    assert 3590 <= int(response["Retry-After"]) <= 3600
+    assert int(get_redis_connection("default").get(redis_key("rate_limit:api:127.0.0.1"))) == 3
+
+
+def test_each_refused_call_shows_the_quota_going_down(api_client, db):
+    remaining = [int(api_client.get(ME)["X-RateLimit-Remaining"]) for _ in range(3)]
+
+    assert remaining == [999, 998, 997]
+
+
+def test_calls_with_an_invalid_token_spend_the_ip_quota(api_client, settings, db):
+    settings.RATE_LIMIT = "1/hour"
+    api_client.credentials(HTTP_AUTHORIZATION="Bearer not.a.token")
+    first = api_client.get(ME)
+
+    second = api_client.get(ME)
+
+    assert first.json()["error"]["code"] == "token_invalid"
+    assert second.status_code == 429
+
+
+def test_a_customer_refused_an_admin_endpoint_spends_their_own_quota(
+    customer_client, customer, settings
+):
+    settings.RATE_LIMIT = "2/hour"
+    refused = customer_client.get("/v1/users")
+
+    allowed = customer_client.get(ME)
+    over = customer_client.get("/v1/users")
+
+    assert refused.status_code == 403
+    assert allowed.status_code == 200
+    assert over.status_code == 429
+    key = redis_key(f"rate_limit:api:{public_id('usr', customer.pk)}")
+    assert int(get_redis_connection("default").get(key)) == 3
+
+
+@pytest.mark.urls("ecommerce.tests.urls_failing")
+def test_a_refusal_from_inside_the_view_is_counted_once(api_client, db):
+    response = api_client.get("/v1/test-refuse-in-view")
+
+    assert response.status_code == 403
+    assert response["X-RateLimit-Remaining"] == "999"
+    assert int(get_redis_connection("default").get(redis_key("rate_limit:api:127.0.0.1"))) == 1
 
 
 # --- concurrency -------------------------------------------------------------------
