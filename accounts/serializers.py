@@ -48,7 +48,7 @@ class PasswordResetConfirmInputSerializer(StrictInputSerializer):
 class TokenPairOutputSerializer(serializers.Serializer):
     accessToken = serializers.CharField()
     refreshToken = serializers.CharField()
-    tokenType = serializers.CharField(default="Bearer")
+    tokenType = serializers.ChoiceField(choices=["Bearer"])
     expiresIn = serializers.IntegerField(help_text="Access token lifetime in seconds.")
 
 
@@ -63,7 +63,7 @@ class RegisterOutputSerializer(serializers.Serializer):
 
 
 class UserUpdateInputSerializer(StrictInputSerializer):
-    """Profile fields a user may change; ``role`` only for admins (see the view)."""
+    """Profile fields to change; omitted ones keep their value. `role`: admins only."""
 
     email = serializers.EmailField(max_length=255)
     name = serializers.CharField(min_length=1, max_length=255)

@@ -26,8 +26,33 @@ from accounts.serializers import (
 )
 from accounts.tokens import FAMILY_CLAIM, token_family_revoke_by_token, token_pair_rotate
 from ecommerce.api.ids import PREFIXES, uuid_from_path
-from ecommerce.api.pagination import PageLimitPagination
+from ecommerce.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageLimitPagination
 from ecommerce.throttling import LoginRateThrottle
+
+_USER_ID = OpenApiParameter(
+    "user_id",
+    str,
+    OpenApiParameter.PATH,
+    pattern=r"^usr_[0-9a-f]{32}$",
+    description="`usr_<32 hex digits>`. Another user's id answers 404, like a missing one.",
+)
+_USER_NOT_FOUND = OpenApiResponse(
+    description="No such user, or not yours (not_found); a malformed id is 404 too."
+)
+_EMAIL_TAKEN = OpenApiResponse(
+    description="The e-mail address belongs to another account (conflict)."
+)
+_TOKEN_INVALID = OpenApiResponse(
+    description="The refresh token is malformed, expired, revoked or not the caller's "
+    "(token_invalid)."
+)
+# The list envelope, with ``pagination``: a raw schema, as the envelope hook
+# wraps only bodies that are not enveloped yet.
+_USER_LIST_SCHEMA = PageLimitPagination().get_paginated_response_schema(
+    {"type": "array", "items": {"$ref": "#/components/schemas/UserOutput"}}
+)
+# PUT is a partial update like PATCH: document one request body, nothing required.
+_USER_UPDATE_REQUEST = UserUpdateInputSerializer(partial=True)
 
 
 # Endpoints that work without a token (and ignore a stale one).
@@ -42,9 +67,10 @@ class RegisterView(PublicAuthView):
     @extend_schema(
         tags=["auth"],
         request=RegisterInputSerializer,
-        responses={201: RegisterOutputSerializer},
+        responses={201: RegisterOutputSerializer, 409: _EMAIL_TAKEN},
         auth=[],
         summary="Create a customer account",
+        description="The password is checked by the password validators (400 naming it).",
     )
     def post(self, request: Request) -> Response:
         body = RegisterInputSerializer(data=request.data)
@@ -84,7 +110,7 @@ class RefreshView(PublicAuthView):
     @extend_schema(
         tags=["auth"],
         request=RefreshInputSerializer,
-        responses={200: TokenPairOutputSerializer},
+        responses={200: TokenPairOutputSerializer, 401: _TOKEN_INVALID},
         auth=[],
         summary="Rotate a refresh token",
         description=(
@@ -102,7 +128,12 @@ class RefreshView(PublicAuthView):
 
 class LogoutView(APIView):
     @extend_schema(
-        tags=["auth"], request=RefreshInputSerializer, responses={204: None}, summary="Log out"
+        tags=["auth"],
+        request=RefreshInputSerializer,
+        responses={204: None},
+        summary="Log out",
+        description="Revokes the session (token family) of `refreshToken`, which must be "
+        "the caller's (401 token_invalid otherwise).",
     )
     def post(self, request: Request) -> Response:
         body = RefreshInputSerializer(data=request.data)
@@ -143,7 +174,12 @@ class PasswordResetView(PublicAuthView):
     @extend_schema(
         tags=["auth"],
         request=PasswordResetInputSerializer,
-        responses={202: None},
+        responses={
+            202: OpenApiResponse(
+                {"type": "object", "nullable": True, "description": "Always null."},
+                description="Accepted; the e-mail, if any, is sent by a background job.",
+            )
+        },
         auth=[],
         summary="E-mail a one-time password reset link",
         description="Answers 202 whether or not an account has this address.",
@@ -159,9 +195,16 @@ class PasswordResetConfirmView(PublicAuthView):
     @extend_schema(
         tags=["auth"],
         request=PasswordResetConfirmInputSerializer,
-        responses={204: None},
+        responses={
+            204: None,
+            400: OpenApiResponse(
+                description="An invalid, used or expired token, or a weak password "
+                "(validation_error naming `token` or `newPassword`)."
+            ),
+        },
         auth=[],
         summary="Set a new password with a reset token",
+        description="The token works once; every session of the account is revoked.",
     )
     def post(self, request: Request) -> Response:
         body = PasswordResetConfirmInputSerializer(data=request.data)
@@ -187,16 +230,23 @@ class UserDetailView(APIView):
             raise NotFound()
         return user
 
-    @extend_schema(tags=["users"], responses={200: UserOutputSerializer}, summary="A user")
+    @extend_schema(
+        tags=["users"],
+        parameters=[_USER_ID],
+        responses={200: UserOutputSerializer, 404: _USER_NOT_FOUND},
+        summary="A user (yourself; anyone for an admin)",
+    )
     def get(self, request: Request, user_id: str) -> Response:
         return Response(UserOutputSerializer(self._get_user(request, user_id)).data)
 
     @extend_schema(
         tags=["users"],
-        request=UserUpdateInputSerializer,
-        responses={200: UserOutputSerializer},
+        parameters=[_USER_ID],
+        request=_USER_UPDATE_REQUEST,
+        responses={200: UserOutputSerializer, 404: _USER_NOT_FOUND, 409: _EMAIL_TAKEN},
         summary="Update a user (partial)",
-        description="`role` may be sent by an admin only; unknown fields are refused.",
+        description="`role` may be sent by an admin only; an unknown or forbidden field "
+        "is refused with 400 naming it.",
     )
     def patch(self, request: Request, user_id: str) -> Response:
         user = self._get_user(request, user_id)
@@ -209,8 +259,9 @@ class UserDetailView(APIView):
 
     @extend_schema(
         tags=["users"],
-        request=UserUpdateInputSerializer,
-        responses={200: UserOutputSerializer},
+        parameters=[_USER_ID],
+        request=_USER_UPDATE_REQUEST,
+        responses={200: UserOutputSerializer, 404: _USER_NOT_FOUND, 409: _EMAIL_TAKEN},
         summary="Update a user (partial, same as PATCH)",
     )
     def put(self, request: Request, user_id: str) -> Response:
@@ -224,11 +275,23 @@ class UserListView(APIView):
         tags=["users"],
         parameters=[
             UserListFilterSerializer,
-            OpenApiParameter("page", int, required=False),
-            OpenApiParameter("limit", int, required=False),
+            OpenApiParameter(
+                "page", int, required=False, description="Page number, from 1 (default 1)."
+            ),
+            OpenApiParameter(
+                "limit",
+                int,
+                required=False,
+                description=(
+                    f"Items per page (default {DEFAULT_LIMIT}); above {MAX_LIMIT} is "
+                    f"clamped to {MAX_LIMIT}."
+                ),
+            ),
         ],
-        responses={200: UserOutputSerializer(many=True)},
-        summary="All users (admin)",
+        responses={200: OpenApiResponse(_USER_LIST_SCHEMA)},
+        operation_id="users_list",
+        summary="All users, newest first (admin)",
+        description="Paginated. `role` filters by role, `email` by address (any case).",
     )
     def get(self, request: Request) -> Response:
         filters = UserListFilterSerializer(data=request.query_params)

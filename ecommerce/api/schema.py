@@ -3,6 +3,30 @@
 from typing import Any
 
 ERROR_COMPONENT = "ErrorEnvelope"
+# The documented error codes and their statuses (see the API contract).
+ERROR_CODES = [
+    ("validation_error", 400),
+    ("invalid_json", 400),
+    ("invalid_signature", 400),
+    ("bad_request", 400),
+    ("not_authenticated", 401),
+    ("invalid_credentials", 401),
+    ("token_invalid", 401),
+    ("payment_failed", 402),
+    ("permission_denied", 403),
+    ("not_found", 404),
+    ("method_not_allowed", 405),
+    ("not_acceptable", 406),
+    ("conflict", 409),
+    ("insufficient_stock", 409),
+    ("idempotency_request_in_progress", 409),
+    ("payload_too_large", 413),
+    ("unsupported_media_type", 415),
+    ("idempotency_key_reused", 422),
+    ("rate_limited", 429),
+    ("server_error", 500),
+    ("service_unavailable", 503),
+]
 _ERROR_SCHEMA = {
     "type": "object",
     "required": ["success", "error"],
@@ -14,7 +38,11 @@ _ERROR_SCHEMA = {
             "properties": {
                 "code": {
                     "type": "string",
-                    "description": "Stable snake_case error code.",
+                    "description": (
+                        "Stable snake_case error code: "
+                        + ", ".join(f"`{code}` {status}" for code, status in ERROR_CODES)
+                        + "."
+                    ),
                     "example": "validation_error",
                 },
                 "message": {"type": "string"},
@@ -87,6 +115,8 @@ def wrap_in_envelope(result: dict, generator: Any, request: Any, public: bool) -
                         },
                     }
             errors = dict(_ERRORS_ALWAYS)
+            if "requestBody" in operation:
+                errors["413"] = "Request body over MAX_BODY_BYTES (payload_too_large)."
             if operation.get("security") != [{}] and any(
                 "jwtAuth" in requirement for requirement in operation.get("security", [])
             ):
@@ -103,7 +133,7 @@ def wrap_in_envelope(result: dict, generator: Any, request: Any, public: bool) -
                 if status[0] in "45" and "content" not in response:
                     response["content"] = {"application/json": {"schema": error_ref}}
                 response.setdefault("headers", {}).update(_RESPONSE_HEADERS)
-                if status == "429":
+                if status in ("429", "503"):
                     response["headers"]["Retry-After"] = {
                         "description": "Seconds to wait before retrying.",
                         "schema": {"type": "integer"},

@@ -5,12 +5,12 @@ from typing import Any
 from rest_framework import serializers
 
 
+# Comments, not a docstring: drf-spectacular publishes a serializer's docstring,
+# inherited ones included, as the description of its schema component.
 class StrictInputSerializer(serializers.Serializer):
-    """Refuses fields it does not know instead of silently ignoring them.
-
-    A client that sends ``role`` without the right to change it, or misspells a
-    field, learns about it with a 400 naming the field.
-    """
+    # Refuses fields it does not know instead of silently ignoring them: a client
+    # that sends ``role`` without the right to change it, or misspells a field,
+    # learns about it with a 400 naming the field.
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, dict):
