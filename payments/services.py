@@ -127,18 +127,55 @@ def refund_create(
             idempotency_key=f"refund-{refund.id}",
         )
     except (PaymentDeclined, GatewayTransientError) as exc:
-        Refund.objects.filter(pk=refund.pk).update(
+        Refund.objects.filter(pk=refund.pk, status=Refund.Status.PENDING).update(
             status=Refund.Status.FAILED, failure_message=str(exc)[:255]
         )
         raise PaymentFailed("The provider refused the refund; nothing was refunded.") from exc
     return _refund_complete(refund.id, result.reference)
 
 
-def payments_sweep() -> int:
-    """Re-queue charges whose job was lost (e.g. Redis was down at order time).
+def refund_resume(*, refund_id: uuid.UUID) -> str:
+    """Finish a refund left ``pending``: its process died while calling the provider.
 
-    A processing payment untouched for PAYMENT_SWEEP_AFTER seconds gets its
-    charge job again; the job is idempotent, so a slow one is not harmed.
+    The provider call is repeated with the refund's own idempotency key, so a
+    refund the provider already made is reported, not made again; completing
+    is a no-op for a refund no longer pending. Returns ``refunded``, ``failed``
+    (declined: its reserved amount is released), ``retry`` (transient error,
+    the next sweep tries again) or ``skipped``.
+    """
+    refund = (
+        Refund.objects.select_related("payment")
+        .filter(pk=refund_id, status=Refund.Status.PENDING)
+        .first()
+    )
+    if refund is None:
+        return "skipped"
+    try:
+        result = get_gateway().refund(
+            charge_reference=refund.payment.provider_reference,
+            amount=refund.amount,
+            currency=refund.payment.currency,
+            idempotency_key=f"refund-{refund.id}",
+        )
+    except PaymentDeclined as exc:
+        Refund.objects.filter(pk=refund.pk, status=Refund.Status.PENDING).update(
+            status=Refund.Status.FAILED, failure_message=str(exc)[:255]
+        )
+        return "failed"
+    except GatewayTransientError as exc:
+        logger.warning("Resuming refund %s failed, will retry: %s", refund_id, exc)
+        return "retry"
+    _refund_complete(refund.id, result.reference)
+    return "refunded"
+
+
+def payments_sweep() -> int:
+    """Re-queue charges whose job was lost (e.g. Redis was down at order time),
+    and refunds left pending by a process that died while calling the provider.
+
+    A processing payment or pending refund untouched for PAYMENT_SWEEP_AFTER
+    seconds gets its job again; both are idempotent, so a slow one is not
+    harmed. Returns how many jobs were queued.
     """
     from ecommerce.jobs import job_enqueue
     from payments import tasks
@@ -156,9 +193,18 @@ def payments_sweep() -> int:
             queue="payments",
             retry=tasks.payment_charge_retry(),
         )
-    if ids:
-        logger.info("Payment sweep re-queued %s charges", len(ids))
-    return len(ids)
+    # Refunds whose process died mid-call: their amount stays reserved (and the
+    # customer unpaid) until they are finished.
+    refund_ids = list(
+        Refund.objects.filter(status=Refund.Status.PENDING, updated_at__lt=stale_before)
+        .order_by("updated_at")
+        .values_list("id", flat=True)[:500]
+    )
+    for refund_id in refund_ids:
+        job_enqueue(tasks.refund_resume, refund_id=str(refund_id), queue="payments")
+    if ids or refund_ids:
+        logger.info("Payment sweep re-queued %s charges and %s refunds", len(ids), len(refund_ids))
+    return len(ids) + len(refund_ids)
 
 
 def webhook_handle(*, body: bytes, signature: str) -> bool:
@@ -315,6 +361,9 @@ def _refund_complete(refund_id: uuid.UUID, reference: str) -> Refund:
 
     with transaction.atomic():
         refund = Refund.objects.select_for_update().get(pk=refund_id)
+        if refund.status != Refund.Status.PENDING:
+            # Completed by a concurrent resume: count the money once.
+            return refund
         payment = _locked(refund.payment_id)
         refund.status = Refund.Status.SUCCEEDED
         refund.provider_reference = reference

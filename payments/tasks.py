@@ -13,6 +13,13 @@ def payment_charge(*, payment_id: str) -> str:
     return charge(payment_id=uuid.UUID(payment_id))
 
 
+def refund_resume(*, refund_id: str) -> str:
+    """Finish a refund left pending; never refunds twice (see the service)."""
+    from payments.services import refund_resume as resume
+
+    return resume(refund_id=uuid.UUID(refund_id))
+
+
 def payments_sweep() -> int:
     from payments.services import payments_sweep as sweep
 

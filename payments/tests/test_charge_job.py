@@ -226,3 +226,81 @@ def test_concurrent_refunds_never_exceed_the_capture(place_order, run_jobs):
     assert payment.refunded_amount == payment.captured_amount == Decimal("100.00")
     assert payment.status == PaymentStatus.REFUNDED
     assert Order.objects.get(pk=payment.order_id).status == OrderStatus.REFUNDED
+
+
+def _refund_crashing(monkeypatch, target: str) -> None:
+    """The process dies (an exception nothing handles) at ``target``, once."""
+    from payments import gateway
+    from payments import services as payment_services
+
+    owner, name = {
+        "provider": (gateway.SimulatedGateway, "refund"),
+        "completion": (payment_services, "_refund_complete"),
+    }[target]
+    real = getattr(owner, name)
+
+    def crash(*args, **kwargs):
+        monkeypatch.setattr(owner, name, real)
+        raise RuntimeError("process died")
+
+    monkeypatch.setattr(owner, name, crash)
+
+
+def _refund_entries(refund: Refund) -> int:
+    return SimulatedCharge.objects.filter(
+        kind="refund", idempotency_key=f"refund-{refund.id}"
+    ).count()
+
+
+def _age_refunds() -> None:
+    Refund.objects.update(updated_at=timezone.now() - timedelta(minutes=5))
+
+
+def test_refund_left_pending_by_a_crash_is_finished_by_the_sweep(
+    place_order, run_jobs, monkeypatch, settings
+):
+    settings.PAYMENT_SWEEP_AFTER = 60
+    payment = place_order(quantity=2, price="30.00")  # 60.00
+    run_jobs()
+    _refund_crashing(monkeypatch, "provider")
+    with pytest.raises(RuntimeError):
+        services.refund_create(payment_id=payment.id, amount=Decimal("20.00"))
+    refund = Refund.objects.get()
+    assert refund.status == Refund.Status.PENDING
+    # Its amount stays reserved: nothing can be refunded past the capture meanwhile.
+    with pytest.raises(RefundExceedsCapture):
+        services.refund_create(payment_id=payment.id, amount=Decimal("40.01"))
+    _age_refunds()
+
+    assert services.payments_sweep() == 1
+    run_jobs()
+
+    refund.refresh_from_db()
+    payment.refresh_from_db()
+    assert refund.status == Refund.Status.SUCCEEDED
+    assert (payment.status, payment.refunded_amount) == (
+        PaymentStatus.PARTIALLY_REFUNDED,
+        Decimal("20.00"),
+    )
+    assert _refund_entries(refund) == 1
+    assert tasks.refund_resume(refund_id=str(refund.id)) == "skipped"
+
+
+def test_resumed_refund_the_provider_already_made_is_not_made_twice(
+    place_order, run_jobs, monkeypatch
+):
+    payment = place_order(quantity=2, price="30.00")
+    run_jobs()
+    _refund_crashing(monkeypatch, "completion")
+    with pytest.raises(RuntimeError):
+        services.refund_create(payment_id=payment.id)
+    refund = Refund.objects.get()
+    assert (refund.status, _refund_entries(refund)) == (Refund.Status.PENDING, 1)
+
+    results = run_in_threads(4, lambda i: tasks.refund_resume(refund_id=str(refund.id)))
+
+    assert all(not isinstance(r, Exception) for r in results), results
+    payment.refresh_from_db()
+    assert (payment.status, payment.refunded_amount) == (PaymentStatus.REFUNDED, Decimal("60.00"))
+    assert _refund_entries(refund) == 1
+    assert Order.objects.get(pk=payment.order_id).status == OrderStatus.REFUNDED
