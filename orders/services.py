@@ -128,7 +128,12 @@ def order_mark_paid(*, order_id: uuid.UUID) -> bool:
         if order.status != OrderStatus.PENDING:
             return False
         _move(order, OrderStatus.PAID)
-        job_enqueue(tasks.order_confirmation_email_send, order_id=str(order.id), queue="emails")
+        job_enqueue(
+            tasks.order_confirmation_email_send,
+            order_id=str(order.id),
+            queue="emails",
+            retry=tasks.order_confirmation_email_retry(),
+        )
     return True
 
 

@@ -4,6 +4,7 @@ import logging
 
 from django.conf import settings
 from django.core.mail import send_mail
+from rq import Retry
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +30,13 @@ def order_confirmation_email_send(*, order_id: str) -> bool:
         recipient_list=[order.user.email],
     )
     return True
+
+
+def order_confirmation_email_retry() -> Retry:
+    """A mail server's hiccup must not lose the confirmation: three more tries
+    over about six minutes. Sending is the job's last step, so a retry never
+    follows a sent mail."""
+    return Retry(max=3, interval=[10, 60, 300])
 
 
 def orders_expire_pending() -> int:

@@ -10,7 +10,14 @@ from catalog.models import Product, StockMovement
 from orders import tasks
 from orders.models import IdempotencyRecord, Order
 from orders.state import OrderStatus
-from orders.tests.factories import jobs_drain, order_body, order_of, order_place, order_post
+from orders.tests.factories import (
+    capture_on_commit,
+    jobs_drain,
+    order_body,
+    order_of,
+    order_place,
+    order_post,
+)
 from orders.tests.factories import product_make as make
 from payments.models import SimulatedCharge
 from payments.state import PaymentStatus
@@ -124,3 +131,26 @@ def test_idempotency_record_expires_24_hours_after_the_request(customer_client, 
     assert settings.IDEMPOTENCY_TTL == 24 * 3600
     expected = before + timedelta(hours=24)
     assert expected <= record.expires_at <= expected + timedelta(seconds=5)
+
+
+def test_confirmation_mail_is_retried_when_the_mail_server_is_down(
+    customer_client, run_jobs, settings, mailoutbox
+):
+    from tests.redis_server import free_port
+
+    order_place(customer_client, (make(stock=5), 1))
+    with capture_on_commit(execute=True):
+        assert run_jobs() == 1  # the charge: the order is paid, its mail queued
+    emails = django_rq.get_queue("emails")
+    assert emails.count == 1
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", free_port(), 2
+    before = timezone.now()
+
+    run_jobs()
+
+    assert mailoutbox == []
+    scheduled = emails.scheduled_job_registry
+    (job_id,) = scheduled.get_job_ids()
+    assert 9 <= (scheduled.get_scheduled_time(job_id) - before).total_seconds() <= 12
+    assert emails.fetch_job(job_id).retries_left == 2
