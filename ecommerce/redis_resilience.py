@@ -3,9 +3,10 @@
 Every Redis user in a process (cache, sessions, throttling, RQ) shares one
 connection pool per URL (django-redis keeps pools per URL process-wide), so
 this pool is the one place that knows Redis just failed. After a failed
-connect it refuses new connections for ``REDIS_FAILURE_BACKOFF`` seconds
-instead of letting every request wait for the connect timeout again; after
-that, the next call tries for real, so the service recovers by itself.
+connect, or a command whose connection timed out or dropped, it refuses
+connections for ``REDIS_FAILURE_BACKOFF`` seconds instead of letting every
+request wait for a timeout again; after that, the next call tries for real, so
+the service recovers by itself.
 
 The cache client logs each Redis error that django-redis swallows (a read
 that became a miss, a dropped write) as one warning line.
@@ -20,7 +21,12 @@ from typing import Any
 
 from django.conf import settings
 from django_redis.client import DefaultClient
-from redis.connection import ConnectionPool
+from redis.connection import (
+    Connection,
+    ConnectionPool,
+    SSLConnection,
+    UnixDomainSocketConnection,
+)
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -32,15 +38,20 @@ REDIS_ERRORS: tuple[type[BaseException], ...] = (RedisError, OSError, socket.tim
 
 
 class FailFastConnectionPool(ConnectionPool):
-    """A ConnectionPool that stops dialling a Redis that just refused or timed out.
+    """A ConnectionPool that stops calling a Redis that just refused, dropped or stalled.
 
-    Only connection attempts are short-circuited: a command on an established
-    connection that fails is reported by redis-py as usual, and the next
-    attempt to connect trips the breaker.
+    The breaker trips on a failed connect and on a connection-level failure of a
+    command (a socket timeout, a dropped connection): a Redis that accepts
+    connections but no longer answers (frozen, overloaded, a half-open network
+    path) would otherwise cost every call the full socket timeout. Errors Redis
+    itself answers (a wrong type, ...) do not trip it. While tripped, getting a
+    connection fails at once; after ``REDIS_FAILURE_BACKOFF`` seconds the next
+    call tries for real, and its success closes the breaker.
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, *args: Any, connection_class: type = Connection, **kwargs: Any) -> None:
+        connection_class = _BREAKER_CONNECTIONS.get(connection_class, connection_class)
+        super().__init__(*args, connection_class=connection_class, **kwargs)
         self._failed_at: float | None = None
         self._breaker_lock = threading.Lock()
 
@@ -49,17 +60,80 @@ class FailFastConnectionPool(ConnectionPool):
         if failed_at is not None and time.monotonic() - failed_at < _backoff_seconds():
             raise RedisConnectionError("Redis marked unavailable after a recent failure")
         try:
-            connection = super().get_connection(*args, **kwargs)
-        except (RedisConnectionError, RedisTimeoutError, OSError):
-            with self._breaker_lock:
-                self._failed_at = time.monotonic()
+            return super().get_connection(*args, **kwargs)
+        except _CONNECTION_FAILURES:
+            self.breaker_trip()
             raise
-        if failed_at is not None:
-            with self._breaker_lock:
-                if self._failed_at == failed_at:
-                    self._failed_at = None
-            logger.info("Redis is reachable again")
+
+    def make_connection(self) -> Any:
+        connection = super().make_connection()
+        # Read by BreakerConnectionMixin; a connection made by another pool from
+        # the same class (RQ's scheduler copies the class) has none and is inert.
+        connection.breaker = self
         return connection
+
+    def breaker_trip(self) -> None:
+        with self._breaker_lock:
+            self._failed_at = time.monotonic()
+
+    def breaker_reset(self) -> None:
+        if self._failed_at is None:
+            return
+        with self._breaker_lock:
+            was_open = self._failed_at is not None
+            self._failed_at = None
+        if was_open:
+            logger.info("Redis is reachable again")
+
+
+# Failures of the connection itself, as opposed to errors Redis answers with.
+_CONNECTION_FAILURES = (RedisConnectionError, RedisTimeoutError, OSError)
+
+
+class BreakerConnectionMixin:
+    """Reports each command's outcome to the pool that made the connection."""
+
+    breaker: FailFastConnectionPool | None = None
+
+    def send_packed_command(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().send_packed_command(*args, **kwargs)
+        except _CONNECTION_FAILURES:
+            if self.breaker is not None:
+                self.breaker.breaker_trip()
+            raise
+
+    def read_response(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            response = super().read_response(*args, **kwargs)
+        except _CONNECTION_FAILURES:
+            if self.breaker is not None:
+                self.breaker.breaker_trip()
+            raise
+        if self.breaker is not None:
+            self.breaker.breaker_reset()
+        return response
+
+
+# Module-level classes (not made on the fly) so that they pickle, as RQ's
+# worker pool may send the connection class to a child process.
+class BreakerConnection(BreakerConnectionMixin, Connection):
+    pass
+
+
+class BreakerSSLConnection(BreakerConnectionMixin, SSLConnection):
+    pass
+
+
+class BreakerUnixDomainSocketConnection(BreakerConnectionMixin, UnixDomainSocketConnection):
+    pass
+
+
+_BREAKER_CONNECTIONS: dict[type, type] = {
+    Connection: BreakerConnection,
+    SSLConnection: BreakerSSLConnection,
+    UnixDomainSocketConnection: BreakerUnixDomainSocketConnection,
+}
 
 
 def _backoff_seconds() -> float:

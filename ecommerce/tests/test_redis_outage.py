@@ -5,11 +5,16 @@ process it starts itself on a free port (never the shared one), stops or kills
 that process by its pid, and starts it again on the same port.
 """
 
+import contextlib
 import logging
+import os
+import signal
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.db import connections
 from django.test import Client
@@ -88,6 +93,69 @@ def test_redis_is_not_dialled_again_during_the_backoff(own_redis, settings):
     assert skipped is None
     assert not never_written
     assert cache.get("outage-probe") == "cached"
+
+
+@contextlib.contextmanager
+def frozen(server):
+    """Redis stops answering but keeps its port open (SIGSTOP): calls time out."""
+    os.kill(server.process.pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(server.process.pid, signal.SIGCONT)
+
+
+def socket_timeout() -> float:
+    return float(django_settings.CACHES["default"]["OPTIONS"]["SOCKET_TIMEOUT"])
+
+
+def timed(call):
+    started = time.monotonic()
+    result = call()
+    return result, time.monotonic() - started
+
+
+def test_a_frozen_redis_costs_one_timeout_then_calls_fail_fast(own_redis, settings):
+    settings.REDIS_FAILURE_BACKOFF = 3600
+    cache.set("outage-probe", "cached")  # a pooled connection is now open
+
+    with frozen(own_redis):
+        first, first_took = timed(lambda: cache.get("outage-probe", "miss"))
+        rest, rest_took = timed(lambda: [cache.get("outage-probe", "miss") for _ in range(10)])
+
+    assert first == "miss"
+    assert first_took >= socket_timeout() * 0.8
+    assert rest == ["miss"] * 10
+    assert rest_took < socket_timeout() / 2
+
+
+def test_the_cache_works_again_after_a_freeze(own_redis, settings):
+    cache.set("outage-probe", "cached")
+    with frozen(own_redis):
+        cache.get("outage-probe")
+    settings.REDIS_FAILURE_BACKOFF = 0
+
+    value = cache.get("outage-probe")
+
+    assert value == "cached"
+
+
+def test_the_api_stays_fast_while_redis_is_frozen(own_redis, products, customer_client, settings):
+    settings.REDIS_FAILURE_BACKOFF = 3600
+    client = APIClient()
+    client.get("/v1/products")  # warm: pooled connections open
+
+    with frozen(own_redis):
+        first, _ = timed(lambda: client.get("/v1/products"))
+        later, later_took = timed(
+            lambda: [client.get("/v1/products", {"page": 1 + i % 2}) for i in range(5)]
+            + [customer_client.get("/v1/users/me") for _ in range(5)]
+        )
+
+    assert first.status_code == 200
+    assert [response.status_code for response in later] == [200] * 10
+    # Ten requests in less time than a single Redis timeout.
+    assert later_took < socket_timeout()
 
 
 # --- the API --------------------------------------------------------------------------
