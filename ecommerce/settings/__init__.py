@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_prometheus",
+    "corsheaders",
     "ecommerce",
     "accounts",
     "catalog",
@@ -68,6 +69,10 @@ MIDDLEWARE = [
     "ecommerce.request_id.RequestIdMiddleware",
     "ecommerce.rate_limit_headers.RateLimitHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Before anything that answers on its own (WhiteNoise, CommonMiddleware), so
+    # those answers carry CORS headers too; after SecurityMiddleware, so a
+    # preflight gets the security headers.
+    "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -292,6 +297,31 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+
+# CORS (django-cors-headers), for /v1 only: browsers on CORS_ALLOWED_ORIGINS
+# (full origins, "https://shop.example.com") may call the API; by default none
+# may. No credentials: the API authenticates with a bearer token, never a
+# cookie, so a page on an allowed origin gets no ambient authority.
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/v1(/.*)?$"
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_HEADERS = [
+    "authorization",
+    "content-type",
+    "idempotency-key",
+    "if-none-match",
+    "x-request-id",
+]
+CORS_EXPOSE_HEADERS = [
+    "X-Request-ID",
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+    "Retry-After",
+    "ETag",
+    "X-Cache",
+    "Idempotent-Replayed",
+]
 
 # Request bodies: an order is the largest legitimate body by far. Bigger ones
 # get 413 payload_too_large (ecommerce.api.parsers for JSON).
