@@ -9,6 +9,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from rest_framework.exceptions import ValidationError
@@ -18,8 +19,14 @@ from accounts.errors import EmailTaken, InvalidCredentials, PasswordResetTokenIn
 from accounts.models import User
 from accounts.tokens import TokenPair, token_families_revoke, token_pair_issue
 from ecommerce.jobs import job_enqueue
+from ecommerce.throttling import Rate, rate_limit_hit
 
 logger = logging.getLogger(__name__)
+
+# Reset e-mails one address receives, whatever the client IPs asking: the
+# per-IP LOGIN_RATE_LIMIT alone lets many addresses (a botnet) flood a mailbox.
+# Earlier links keep working, so a user who asks again loses nothing.
+PASSWORD_RESET_EMAILS_PER_ADDRESS = Rate(limit=3, window=3600)
 
 
 def user_register(*, email: str, password: str, name: str) -> tuple[User, TokenPair]:
@@ -77,8 +84,21 @@ def password_change(
 
 
 def password_reset_request(*, email: str) -> None:
-    """Queue the reset e-mail. The job looks the address up, so the answer and
-    its timing are the same whether or not an account exists."""
+    """Queue the reset e-mail, at most PASSWORD_RESET_EMAILS_PER_ADDRESS per address.
+
+    The job looks the address up, and the cap counts every address alike, so
+    the answer and its timing are the same whether or not an account exists.
+    The counter fails open: with Redis down, the e-mail is queued.
+    """
+    address = User.objects.normalize_email(email)
+    # Keyed by a keyed hash: no e-mail address in Redis key names.
+    client = salted_hmac("password-reset-email", address).hexdigest()[:32]
+    state = rate_limit_hit(
+        scope="password_reset_email", client=client, rate=PASSWORD_RESET_EMAILS_PER_ADDRESS
+    )
+    if state is not None and state.exceeded:
+        logger.info("Password reset e-mail cap reached for an address; nothing queued.")
+        return
     job_enqueue(tasks.password_reset_email_send, email=email, queue="emails")
 
 

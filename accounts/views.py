@@ -171,6 +171,10 @@ class PasswordChangeView(APIView):
 
 
 class PasswordResetView(PublicAuthView):
+    # Each request may send an e-mail: limited like login, per client IP (and
+    # per address in the service), or it floods a mailbox and our sender.
+    throttle_classes = [LoginRateThrottle]
+
     @extend_schema(
         tags=["auth"],
         request=PasswordResetInputSerializer,
@@ -192,6 +196,9 @@ class PasswordResetView(PublicAuthView):
 
 
 class PasswordResetConfirmView(PublicAuthView):
+    # A token guesser gets LOGIN_RATE_LIMIT tries, like a password guesser.
+    throttle_classes = [LoginRateThrottle]
+
     @extend_schema(
         tags=["auth"],
         request=PasswordResetConfirmInputSerializer,
