@@ -1,9 +1,11 @@
 """Products API: public cached reads, admin writes. Thin: validate, select or serve, render."""
 
+import functools
 import re
+from dataclasses import dataclass
 from typing import Any
 
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.utils.http import parse_etags
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -115,15 +117,13 @@ class ProductListView(APIView):
         summary="List products (public, cached 5 minutes)",
     )
     def get(self, request: Request) -> HttpResponse:
-        filters, page, limit = _list_params(request)
-        key = product_cache.product_list_cache_key(
-            {**filters, "page": page, "limit": limit, "sort": filters["sort"].value}
-        )
-        found = product_cache.product_list_cache_read(key=key)
+        query = _list_query(request.META.get("QUERY_STRING", ""))
+        page, limit = query.page, query.limit
+        found = product_cache.product_list_cache_read(key=query.cache_key)
         if found.entry is not None:
             return _cached_response(request, found.entry, hit=True)
 
-        products = selectors.product_list(**filters)
+        products = selectors.product_list(**query.filters)
         total = products.count()
         offset = (page - 1) * limit
         items = list(products[offset : offset + limit]) if offset < total else []
@@ -135,7 +135,9 @@ class ProductListView(APIView):
             )
         )
         entry = product_cache.CachedResponse.from_body(body)
-        product_cache.product_list_cache_fill(key=key, response=entry, token=found.token)
+        product_cache.product_list_cache_fill(
+            key=query.cache_key, response=entry, token=found.token
+        )
         return _cached_response(request, entry, hit=False)
 
     @extend_schema(
@@ -253,20 +255,39 @@ def _get_product(id_or_slug: str) -> Product:
     return product
 
 
-def _list_params(request: Request) -> tuple[dict[str, Any], int, int]:
+@dataclass(frozen=True)
+class ListQuery:
+    """A product list request, validated and normalised."""
+
+    filters: dict[str, Any]  # catalog.selectors.product_list arguments; read only
+    page: int
+    limit: int
+    cache_key: str
+
+
+# A pure function of the query string, and on the hot path of every list read
+# (validation through a DRF serializer costs more than the cache hit itself):
+# memoised per process, bounded. Invalid queries raise and are not memoised.
+@functools.lru_cache(maxsize=2048)
+def _list_query(query_string: str) -> ListQuery:
     """Validated, normalised filters plus page and limit; every problem in one 400."""
+    params = QueryDict(query_string)
     errors: dict[str, Any] = {}
     page, limit = 1, DEFAULT_LIMIT
     try:
-        page, limit = parse_page_params(request.query_params)
+        page, limit = parse_page_params(params)
     except ValidationError as exc:
         errors.update(exc.detail)
-    query = ProductListQuerySerializer(data=request.query_params)
+    query = ProductListQuerySerializer(data=params)
     if not query.is_valid():
         errors.update(query.errors)
     if errors:
         raise ValidationError(errors)
-    return query.selector_filters(), page, limit
+    filters = query.selector_filters()
+    cache_key = product_cache.product_list_cache_key(
+        {**filters, "page": page, "limit": limit, "sort": filters["sort"].value}
+    )
+    return ListQuery(filters=filters, page=page, limit=limit, cache_key=cache_key)
 
 
 def _cached_response(

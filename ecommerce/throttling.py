@@ -22,6 +22,7 @@ warning in the log. Without ``REDIS_URL`` the counter lives in the local-memory
 cache (``add`` then ``incr``: atomic within the process).
 """
 
+import functools
 import ipaddress
 import logging
 import re
@@ -34,6 +35,7 @@ from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
+from redis.commands.core import Script
 from rest_framework.throttling import BaseThrottle
 
 from ecommerce.api.ids import PREFIXES, public_id
@@ -74,6 +76,9 @@ if count == 1 or ttl < 0 then
 end
 return {count, ttl}
 """
+# EVALSHA with a NOSCRIPT fallback; built once (its SHA1 too), the client is
+# passed per call.
+_HIT = Script(None, _HIT_SCRIPT.encode())
 
 
 @dataclass(frozen=True)
@@ -109,6 +114,7 @@ class RateLimitState:
         }
 
 
+@functools.lru_cache(maxsize=64)
 def parse_rate(text: str) -> Rate:
     """``"1000/hour"``, ``"10/minute"``, ``"5/s"``, ``"100/day"`` -> Rate."""
     match = _RATE.match(text.lower()) if isinstance(text, str) else None
@@ -223,7 +229,7 @@ def _redis_connection() -> Any:
 def _redis_hit(key: str, rate: Rate) -> tuple[int, int]:
     connection = _redis_connection()
     full_key = caches[CACHE_ALIAS].make_key(key)
-    count, ttl = connection.register_script(_HIT_SCRIPT)(keys=[full_key], args=[rate.window])
+    count, ttl = _HIT(keys=[full_key], args=[rate.window], client=connection)
     return int(count), max(1, int(ttl))
 
 

@@ -64,8 +64,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First and last: the Prometheus pair times everything in between.
-    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # First: counts every response and times everything below it.
+    "ecommerce.metrics.RequestMetricsMiddleware",
     "ecommerce.request_id.RequestIdMiddleware",
     "ecommerce.rate_limit_headers.RateLimitHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -80,7 +80,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "ecommerce.urls"
