@@ -5,7 +5,11 @@ from typing import Any
 
 from django.conf import settings
 from rest_framework import parsers
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, ParseError
+
+# Far deeper than any body the API takes (an order is 4 levels), far shallower
+# than the interpreter's recursion limit that later code could run into.
+MAX_JSON_DEPTH = 32
 
 
 class PayloadTooLarge(APIException):
@@ -41,7 +45,32 @@ class JSONParser(parsers.JSONParser):
             if len(body) > limit:
                 raise PayloadTooLarge()
             stream = io.BytesIO(body)
-        return super().parse(stream, media_type, parser_context)
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError as exc:
+            # "[[[[..." a few thousand deep exhausts the decoder's recursion:
+            # bad input, not a server error.
+            raise ParseError("JSON parse error - nested too deeply.") from exc
+        if _depth_exceeds(data, MAX_JSON_DEPTH):
+            raise ParseError(f"JSON parse error - nested more than {MAX_JSON_DEPTH} levels.")
+        return data
+
+
+def _depth_exceeds(data: Any, limit: int) -> bool:
+    # Iterative: the check itself must not recurse.
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def _content_length(request: Any) -> int | None:

@@ -24,7 +24,7 @@ _PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>")
 def order_body(product_id: str, quantity: int = 1, **extra: Any) -> dict:
     return {
         "items": [{"productId": product_id, "quantity": quantity}],
-        "shippingAddress": SHIPPING_ADDRESS,
+        "shippingAddress": dict(SHIPPING_ADDRESS),
         "paymentMethod": "card",
         **extra,
     }
