@@ -2,7 +2,9 @@
 
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator, URLValidator
 from rest_framework import serializers
 
@@ -16,7 +18,25 @@ IMAGES_MAX = 20
 CURRENCY_VALIDATOR = RegexValidator(
     r"^[A-Z]{3}$", "Enter a 3-letter ISO 4217 currency code, such as USD.", code="invalid_currency"
 )
-HTTP_URL_VALIDATOR = URLValidator(
+
+
+class HttpUrlValidator(URLValidator):
+    """An http(s) URL without a user name or password in it.
+
+    Image URLs are handed as they are to every client that shows the product:
+    credentials in them would leak to all, and ``https://trusted@evil.example/``
+    hides the real host from a reader. (The server itself never fetches them.)
+    """
+
+    def __call__(self, value: Any) -> None:
+        super().__call__(value)
+        if "@" in urlsplit(value).netloc:
+            raise ValidationError(
+                "Enter a URL without a user name or password.", code="url_credentials"
+            )
+
+
+HTTP_URL_VALIDATOR = HttpUrlValidator(
     schemes=["http", "https"], message="Enter an http or https URL.", code="invalid_url"
 )
 
