@@ -1,8 +1,11 @@
-"""Helpers for order and payment tests: order bodies and parallel requests."""
+"""Helpers for order and payment tests: order bodies, parallel requests, the stock audit."""
 
+import io
+import json
 import threading
 from collections.abc import Callable
 
+from django.core.management import call_command
 from django.db import connection
 
 from catalog.models import Product
@@ -55,3 +58,21 @@ def run_in_threads(count: int, target: Callable[[int], object]) -> list[object]:
         thread.join(timeout=60)
     assert not any(thread.is_alive() for thread in threads), "a request hung (deadlock?)"
     return results
+
+
+def stock_audit_report() -> dict:
+    """``manage.py audit_stock --json``: what the audit found, as an operator sees it."""
+    out = io.StringIO()
+    try:
+        call_command("audit_stock", "--json", stdout=out)
+    except SystemExit as exc:
+        # Exit 1 means drift; the report says which.
+        assert exc.code == 1, exc.code
+    return json.loads(out.getvalue())
+
+
+def assert_no_stock_drift() -> dict:
+    """The closing check of every concurrency and failure test: zero drift."""
+    report = stock_audit_report()
+    assert report["drift"] == [], report["drift"]
+    return report

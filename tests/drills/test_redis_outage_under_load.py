@@ -1,0 +1,148 @@
+"""Drill: Redis stopped and started again while clients browse, log in and order.
+
+A live gunicorn serves the test database and a redis-server the drill owns.
+Parallel clients read the catalog, log in and place orders; mid-load Redis is
+stopped (its process terminated, its data gone, as in a restart), then started
+again. Meanwhile nothing may fail: the catalog and login answer 200 from
+PostgreSQL, orders are created, /ready says 503 naming Redis and recovers.
+The charge jobs of the orders placed while Redis was down never reached a
+queue (and those queued before were lost with Redis's memory): the payments
+sweep re-queues them and a worker charges each exactly once.
+"""
+
+import uuid
+
+import pytest
+from django.conf import global_settings
+
+from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+from accounts.tokens import token_pair_issue
+from orders.models import Order
+from orders.state import OrderStatus
+from orders.tests.factories import jobs_drain, order_body
+from orders.tests.support import stock_audit_report
+from payments import services as payment_services
+from payments.models import Payment, SimulatedCharge
+from payments.state import PaymentStatus
+from tests.drills.support import Load, figures, wait_for
+
+pytestmark = [pytest.mark.drill, pytest.mark.django_db(transaction=True)]
+
+CLIENTS = 4  # thread 0 logs in over and over; the others browse and order
+ORDERS_PER_PHASE = 8
+LOGINS_PER_PHASE = 1
+
+
+def test_redis_stopped_and_started_under_load(
+    api_server, own_redis, stocked_product, run_jobs, settings
+):
+    # The server checks passwords with its production hashers, not the tests' MD5.
+    settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
+    customer = UserFactory(email="drill.redis@example.com")
+    token = token_pair_issue(user=customer).access
+    products = [stocked_product(stock=500), stocked_product(stock=500)]
+    server = api_server()
+
+    def scenario(load: Load, index: int) -> None:
+        if index == 0:
+            # Password hashing is slow by design: a few logins a phase make the point.
+            if len(load.select(kind="login", phase=load.phase)) < LOGINS_PER_PHASE:
+                load.call(
+                    "login",
+                    "POST",
+                    "/v1/auth/login",
+                    body={"email": customer.email, "password": DEFAULT_PASSWORD},
+                )
+            load.pause()
+            return
+        product = products[index % 2]
+        load.call("catalog", "GET", "/v1/products?limit=5&sort=price_asc")
+        load.call("catalog", "GET", f"/v1/products/prod_{product.pk.hex}")
+        # Orders up to a quota a phase: every one is charged at the end.
+        if len(load.select(kind="order", phase=load.phase)) < ORDERS_PER_PHASE:
+            load.call(
+                "order",
+                "POST",
+                "/v1/orders",
+                body=order_body((product, 1)),
+                headers={
+                    "Authorization": f"Bearer {token}",
+                    "Idempotency-Key": str(uuid.uuid4()),
+                },
+            )
+        load.pause()
+
+    with (
+        figures("redis stopped and started under load") as record,
+        Load(server, scenario, CLIENTS) as load,
+    ):
+        load.wait_for(ORDERS_PER_PHASE, kind="order", phase="before")
+        load.wait_for(LOGINS_PER_PHASE, kind="login", phase="before")
+
+        load.phase = "outage"
+        own_redis.stop()
+        record.faults += 1
+        ready = wait_for(
+            lambda: (reply := server.call("GET", "/ready")).status == 503 and reply,
+            what="/ready to report the outage",
+        )
+        load.wait_for(ORDERS_PER_PHASE, kind="order", phase="outage")
+        load.wait_for(LOGINS_PER_PHASE, kind="login", phase="outage")
+        load.wait_for(2 * ORDERS_PER_PHASE, kind="catalog", phase="outage")
+
+        own_redis.start()
+        load.phase = "after"
+        wait_for(lambda: server.call("GET", "/ready").status == 200, what="/ready to recover")
+        load.wait_for(ORDERS_PER_PHASE, kind="order", phase="after")
+        load.wait_for(LOGINS_PER_PHASE, kind="login", phase="after")
+    ready_after = server.call("GET", "/ready")
+
+    # Nothing failed, in any phase: no 5xx, no reset connection, no 429.
+    failures = [s for s in load.samples if not s.ok]
+    assert failures == [], failures[:5]
+    assert ready.body["status"] == "unavailable"
+    assert ready.body["checks"] == {"database": "ok", "redis": "unavailable"}
+    assert ready_after.body["checks"] == {"database": "ok", "redis": "ok"}
+
+    placed_in_outage = {
+        s.body["data"]["id"] for s in load.select(kind="order", phase="outage", status=201)
+    }
+    record.orders_during_faults = len(placed_in_outage)
+    all_placed = {s.body["data"]["id"] for s in load.select(kind="order", status=201)}
+    assert Order.objects.count() == len(all_placed)
+
+    # Redis came back empty: every charge queued before or during the outage is
+    # gone. The sweep (here with no grace period) re-queues what is still
+    # processing, and a worker (real RQ on the drill's Redis) charges it.
+    assert Payment.objects.filter(status=PaymentStatus.PROCESSING).exists()
+    settings.PAYMENT_SWEEP_AFTER = 0
+    assert payment_services.payments_sweep() > 0
+    jobs_drain(run_jobs)
+
+    orders = Order.objects.select_related("payment").prefetch_related("items")
+    for order in orders:
+        assert order.status == OrderStatus.PAID, order
+        payment = order.payment
+        assert payment.status == PaymentStatus.CAPTURED
+        assert payment.captured_amount == payment.amount == order.total
+        charge = SimulatedCharge.objects.get(idempotency_key=f"charge-{payment.pk}")
+        assert (charge.kind, charge.reference) == ("charge", payment.provider_reference)
+    assert SimulatedCharge.objects.filter(kind="charge").count() == len(all_placed)
+    assert {f"ord_{o.pk.hex}" for o in orders if o.status == OrderStatus.PAID} >= placed_in_outage
+
+    # Stock: taken once per order line, and what the API shows is the database's.
+    for product in products:
+        product.refresh_from_db()
+        sold = sum(
+            item.quantity
+            for order in orders
+            for item in order.items.all()
+            if item.product_id == product.pk
+        )
+        assert product.stock == 500 - sold
+        shown = server.call("GET", f"/v1/products/prod_{product.pk.hex}")
+        assert shown.body["data"]["stock"] == product.stock
+    report = stock_audit_report()
+    record.drift = len(report["drift"])
+    assert report["drift"] == []
+    assert report["ordersChecked"] == len(all_placed)
