@@ -6,16 +6,19 @@ requests runs: exactly one inserts the record; the others find it and answer
 """
 
 import hashlib
+import logging
 from datetime import timedelta
 from typing import Any
 
 import orjson
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
 from orders.errors import IdempotencyKeyReused, IdempotencyRequestInProgress
 from orders.models import IdempotencyRecord
+
+logger = logging.getLogger(__name__)
 
 
 def request_fingerprint(body: Any) -> str:
@@ -29,7 +32,8 @@ def idempotency_claim(*, user, key: str, fingerprint: str) -> tuple[IdempotencyR
 
     Raises IdempotencyKeyReused (422) and IdempotencyRequestInProgress (409).
     An expired record, or an in-progress one whose process died (older than
-    IDEMPOTENCY_LOCK_TIMEOUT), is taken over.
+    IDEMPOTENCY_LOCK_TIMEOUT) before creating an order, is taken over; one
+    already bound to an order replays that order.
     """
     now = timezone.now()
     expires_at = now + timedelta(seconds=settings.IDEMPOTENCY_TTL)
@@ -51,22 +55,36 @@ def idempotency_claim(*, user, key: str, fingerprint: str) -> tuple[IdempotencyR
             raise IdempotencyKeyReused()
         if record.state == IdempotencyRecord.State.COMPLETED:
             return record, False
+        if record.order_id is not None:
+            # The key is bound in the order's own transaction, so the order has
+            # committed; only storing the answer was left, and that request's
+            # connection or process died (or it is storing it right now).
+            # Replay the order itself rather than refuse until the lock expires.
+            return record, False
         abandoned = record.locked_at < now - timedelta(seconds=settings.IDEMPOTENCY_LOCK_TIMEOUT)
-        if abandoned and record.order_id is None:
+        if abandoned:
             record.locked_at = now
             record.save(update_fields=["locked_at"])
             return record, True
-        if abandoned:
-            # The order was created but the process died before storing the
-            # response: replay the order itself.
-            return record, False
         raise IdempotencyRequestInProgress()
 
 
 def idempotency_complete(*, record: IdempotencyRecord, status: int, body: bytes) -> None:
-    IdempotencyRecord.objects.filter(pk=record.pk).update(
-        state=IdempotencyRecord.State.COMPLETED, response_status=status, response_body=body
-    )
+    """Store the answer that retries with this key replay.
+
+    Best effort: the answer is already decided (an order may have committed),
+    and a database that fails now must not turn it into an error. A retry
+    then replays the order bound to the key, or runs again once the lock
+    expires when none was bound.
+    """
+    try:
+        IdempotencyRecord.objects.filter(pk=record.pk).update(
+            state=IdempotencyRecord.State.COMPLETED, response_status=status, response_body=body
+        )
+    except DatabaseError:
+        logger.warning(
+            "Could not store the answer of idempotency record %s", record.pk, exc_info=True
+        )
 
 
 def idempotency_release(*, record: IdempotencyRecord) -> None:
