@@ -67,6 +67,9 @@ MIDDLEWARE = [
     # First: counts every response and times everything below it.
     "ecommerce.metrics.RequestMetricsMiddleware",
     "ecommerce.request_id.RequestIdMiddleware",
+    # Outside everything that can fail under /v1, so that even DEBUG's
+    # technical error page leaves in the envelope.
+    "ecommerce.api.error_envelope.ApiErrorEnvelopeMiddleware",
     "ecommerce.rate_limit_headers.RateLimitHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Before anything that answers on its own (WhiteNoise, CommonMiddleware), so
