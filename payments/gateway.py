@@ -17,6 +17,7 @@ from typing import Protocol
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils.module_loading import import_string
 
 
@@ -122,7 +123,9 @@ class SimulatedGateway:
                 )
             return entry, True
         except IntegrityError:
-            # Same idempotency key: the provider replays its first answer.
+            # Same idempotency key: the provider replays its first answer, and
+            # counts the call, as a provider's request log would.
+            SimulatedCharge.objects.filter(idempotency_key=key).update(attempts=F("attempts") + 1)
             return SimulatedCharge.objects.get(idempotency_key=key), False
 
     @staticmethod
