@@ -15,7 +15,7 @@ from django.db import connection
 
 from catalog.models import Product
 from catalog.services import product_create
-from tests.drills.support import FIGURES, ApiServer, service_env
+from tests.drills.support import FIGURES, ApiServer, RqWorker, service_env
 from tests.redis_server import RedisServer
 
 
@@ -42,6 +42,30 @@ def api_server(own_redis: RedisServer, transactional_db, tmp_path: Path) -> Iter
     finally:
         for server in servers:
             server.stop()
+
+
+@pytest.fixture
+def rq_worker(own_redis: RedisServer, transactional_db, tmp_path: Path) -> Iterator[Callable]:
+    """``rq_worker(burst=False, **env)``: a payments worker on the test database and ``own_redis``.
+
+    Whatever is still running at the end is killed with its process group.
+    """
+    workers: list[RqWorker] = []
+
+    def start(*, burst: bool = False, **env: str) -> RqWorker:
+        worker = RqWorker(
+            env=service_env(redis_url=own_redis.url, **env),
+            log_path=tmp_path / f"rqworker-{len(workers)}.log",
+            burst=burst,
+        )
+        workers.append(worker)
+        return worker
+
+    try:
+        yield start
+    finally:
+        for worker in workers:
+            worker.kill()
 
 
 @pytest.fixture

@@ -260,6 +260,48 @@ class _ServerExited(Exception):
     pass
 
 
+class RqWorker:
+    """``manage.py rqworker payments`` in its own process group (the worker and its horses)."""
+
+    def __init__(self, *, env: dict[str, str], log_path: Path, burst: bool = False) -> None:
+        self.log_path = log_path
+        argv = [sys.executable, "manage.py", "rqworker", "payments"]
+        if burst:
+            argv.append("--burst")
+        with log_path.open("w") as log:
+            self.process = subprocess.Popen(  # noqa: S603 - our own argv
+                argv,
+                cwd=REPO,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def horses(self) -> set[int]:
+        """The work-horse processes it forked to run jobs."""
+        return process_children(self.pid)
+
+    def kill(self) -> None:
+        """SIGKILL the worker and its horses at once: the machine or pod is lost."""
+        if self.process.poll() is None:
+            os.killpg(self.pid, signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def wait(self, timeout: float = 120.0) -> int:
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"rqworker did not finish:\n{self.log_text()[-4000:]}") from None
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
 @dataclass
 class Sample:
     kind: str
