@@ -269,3 +269,32 @@ def test_a_database_constraint_hit_is_a_clean_error(customer_client, customer):
 
 def test_debug_is_off_in_the_test_settings_as_in_production():
     assert django_settings.DEBUG is False
+
+
+def test_the_reset_link_ignores_a_forged_host(
+    customer, run_jobs, mailoutbox, settings, django_capture_on_commit_callbacks
+):
+    # Password reset poisoning: the link comes from PASSWORD_RESET_URL, never the request.
+    settings.PASSWORD_RESET_URL = "https://shop.example.com/reset-password?token={token}"
+    with django_capture_on_commit_callbacks(execute=True):
+        APIClient().post(
+            "/v1/auth/password/reset",
+            {"email": customer.email},
+            format="json",
+            HTTP_HOST="localhost",
+            HTTP_X_FORWARDED_HOST="evil.example.net",
+            HTTP_FORWARDED="host=evil.example.net",
+        )
+    run_jobs()
+
+    (mail,) = mailoutbox
+    assert "https://shop.example.com/reset-password?token=" in mail.body
+    assert "evil.example.net" not in mail.body
+    assert "localhost" not in mail.body
+
+
+def test_a_host_not_allowed_is_refused_under_v1(db):
+    response = APIClient().get("/v1/products", HTTP_HOST="evil.example.net")
+
+    assert response.status_code == 400
+    _assert_tells_nothing(response)
