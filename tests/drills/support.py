@@ -222,8 +222,18 @@ class ApiServer:
         if self.process is None:
             return
         if self.process.poll() is None:
-            # SIGINT: gunicorn's quick shutdown. The drill is over; nothing is in flight.
+            # The drill is over and nothing is in flight: gunicorn's quick shutdown,
+            # and once the master is stopping (it will not replace them), the
+            # workers are killed rather than waited for through their exit.
+            workers = self.worker_pids()
             self.process.send_signal(signal.SIGINT)
+            with contextlib.suppress(AssertionError):
+                wait_for(
+                    lambda: "Handling signal: int" in self.log_text(), timeout=10, what="SIGINT"
+                )
+                for pid in workers & self.worker_pids():
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
             try:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
