@@ -1,5 +1,6 @@
 """Orders under concurrency, against PostgreSQL: no oversell, no deadlock,
-one order per Idempotency-Key. Each thread is its own client and connection."""
+one order per Idempotency-Key. Each thread is its own client and connection.
+Every test ends with the stock audit: zero drift."""
 
 import random
 from collections import Counter
@@ -8,10 +9,27 @@ import pytest
 from django.db.models import Sum
 
 from catalog.models import Product
+from catalog.stock import stock_initial_record
 from orders.models import Order, OrderItem
-from orders.tests.support import order_body, run_in_threads
+from orders.state import OrderStatus
+from orders.tests.support import assert_no_stock_drift, order_body, run_in_threads
+from payments import tasks
+from payments.models import Payment
+from payments.state import PaymentStatus
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def make_product(make_product):
+    """Products with their stock ledger opened, as the catalog service does, for the audit."""
+
+    def make(**fields) -> Product:
+        product = make_product(**fields)
+        stock_initial_record(product_ids=[product.pk])
+        return product
+
+    return make
 
 
 def test_parallel_orders_never_oversell(make_product, client_for, customer):
@@ -28,6 +46,7 @@ def test_parallel_orders_never_oversell(make_product, client_for, customer):
     assert product.stock == 0
     sold = OrderItem.objects.filter(product=product).aggregate(n=Sum("quantity"))["n"]
     assert sold == 10
+    assert_no_stock_drift()
 
 
 def test_parallel_orders_of_varied_sizes_sell_at_most_the_stock(make_product, client_for, customer):
@@ -53,6 +72,7 @@ def test_parallel_orders_of_varied_sizes_sell_at_most_the_stock(make_product, cl
         if response.status_code == 409:
             assert response.json()["error"]["code"] == "insufficient_stock"
             assert response.json()["error"]["details"]["items"][0]["requested"] == quantity
+    assert_no_stock_drift()
 
 
 def test_crossed_baskets_do_not_deadlock(make_product, client_for, customer):
@@ -74,6 +94,7 @@ def test_crossed_baskets_do_not_deadlock(make_product, client_for, customer):
     assert stocks[first.pk] == 100 - 16
     assert stocks[second.pk] == 100 - 12
     assert stocks[third.pk] == 100 - 12
+    assert_no_stock_drift()
 
 
 def test_concurrent_retries_with_one_key_create_one_order(make_product, client_for, customer):
@@ -99,6 +120,7 @@ def test_concurrent_retries_with_one_key_create_one_order(make_product, client_f
     assert len(created_ids) == 1
     product.refresh_from_db()
     assert product.stock == 48
+    assert_no_stock_drift()
 
 
 def test_concurrent_cancels_return_stock_once(make_product, client_for, customer):
@@ -114,3 +136,41 @@ def test_concurrent_cancels_return_stock_once(make_product, client_for, customer
     assert sorted(r.status_code for r in results) == [200] + [409] * 5
     product.refresh_from_db()
     assert product.stock == 5
+    assert_no_stock_drift()
+
+
+@pytest.mark.parametrize("token", ["tok_visa", "tok_chargeDeclined"])
+def test_cancels_racing_the_charge_return_stock_once(make_product, client_for, customer, token):
+    product = make_product(stock=5)
+    body = order_body((product, 3), token=token)
+    order_id = client_for(customer).post("/v1/orders", body, format="json").json()["data"]["id"]
+    order = Order.objects.get(pk=order_id.removeprefix("ord_"))
+    payment_id = str(Payment.objects.get(order=order).pk)
+    clients = [client_for(customer) for _ in range(5)]
+
+    def act(index: int):
+        if index == 0:
+            return tasks.payment_charge(payment_id=payment_id)
+        return clients[index - 1].post(f"/v1/orders/{order_id}/cancel")
+
+    results = run_in_threads(6, act)
+
+    assert not any(isinstance(r, Exception) for r in results), results
+    cancels = Counter(r.status_code for r in results[1:])
+    order.refresh_from_db()
+    payment = Payment.objects.get(order=order)
+    if order.status == OrderStatus.CANCELLED:
+        assert cancels == {200: 1, 409: 4}
+        # Charged or not, no money is kept for a cancelled order.
+        assert payment.refunded_amount == payment.captured_amount
+    else:
+        # The decline won the race: nothing left to cancel.
+        assert (token, order.status, cancels) == (
+            "tok_chargeDeclined",
+            OrderStatus.PAYMENT_FAILED,
+            {409: 5},
+        )
+        assert payment.status == PaymentStatus.FAILED
+    product.refresh_from_db()
+    assert product.stock == 5
+    assert_no_stock_drift()

@@ -5,9 +5,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from catalog.stock import stock_initial_record
 from orders.models import Order
 from orders.state import OrderStatus
-from orders.tests.support import order_body
+from orders.tests.support import assert_no_stock_drift, order_body
 from payments import services as payment_services
 from payments.models import Payment, SimulatedCharge
 from payments.state import PaymentStatus
@@ -19,6 +20,7 @@ def test_order_placed_during_redis_outage_is_charged_once_redis_returns(
     own_redis, make_product, customer_client, run_jobs, settings
 ):
     product = make_product(stock=5)
+    stock_initial_record(product_ids=[product.pk])
     own_redis.stop()
 
     response = customer_client.post("/v1/orders", order_body((product, 2)), format="json")
@@ -43,3 +45,4 @@ def test_order_placed_during_redis_outage_is_charged_once_redis_returns(
     assert payment.status == PaymentStatus.CAPTURED
     assert order.status == OrderStatus.PAID
     assert SimulatedCharge.objects.filter(kind="charge").count() == 1
+    assert_no_stock_drift()

@@ -10,9 +10,10 @@ import pytest
 from django.utils import timezone
 
 from catalog.models import Product
+from catalog.stock import stock_initial_record
 from orders.models import Order
 from orders.state import OrderStatus
-from orders.tests.support import order_body, run_in_threads
+from orders.tests.support import assert_no_stock_drift, order_body, run_in_threads
 from payments import services, tasks
 from payments.errors import PaymentNotRefundable, RefundExceedsCapture
 from payments.models import Payment, Refund, SimulatedCharge
@@ -27,6 +28,8 @@ def place_order(make_product, customer_client):
         token: str | None = None, stock: int = 10, quantity: int = 2, price: str = "19.99"
     ) -> Payment:
         product = make_product(stock=stock, price=price)
+        # Its ledger opened as the catalog service does, so the stock audit can check it.
+        stock_initial_record(product_ids=[product.pk])
         response = customer_client.post(
             "/v1/orders", order_body((product, quantity), token=token), format="json"
         )
@@ -84,6 +87,7 @@ def test_charge_job_run_concurrently_captures_once(place_order):
     assert payment.status == PaymentStatus.CAPTURED
     assert payment.captured_amount == payment.amount
     assert _charges(payment) == 1
+    assert_no_stock_drift()
 
 
 def test_decline_fails_order_and_returns_stock_once(place_order, run_jobs):
@@ -168,6 +172,7 @@ def test_capture_landing_after_a_cancel_is_refunded(place_order, customer_client
     assert payment.refunded_amount == payment.captured_amount == payment.amount
     assert Order.objects.get(pk=payment.order_id).status == OrderStatus.CANCELLED
     assert Product.objects.get(order_items__order=payment.order_id).stock == 5
+    assert_no_stock_drift()
 
 
 def test_transient_error_is_retried_after_the_first_backoff_interval(
@@ -226,6 +231,7 @@ def test_concurrent_refunds_never_exceed_the_capture(place_order, run_jobs):
     assert payment.refunded_amount == payment.captured_amount == Decimal("100.00")
     assert payment.status == PaymentStatus.REFUNDED
     assert Order.objects.get(pk=payment.order_id).status == OrderStatus.REFUNDED
+    assert_no_stock_drift()
 
 
 def _refund_crashing(monkeypatch, target: str) -> None:
@@ -304,3 +310,4 @@ def test_resumed_refund_the_provider_already_made_is_not_made_twice(
     assert (payment.status, payment.refunded_amount) == (PaymentStatus.REFUNDED, Decimal("60.00"))
     assert _refund_entries(refund) == 1
     assert Order.objects.get(pk=payment.order_id).status == OrderStatus.REFUNDED
+    assert_no_stock_drift()
