@@ -1,5 +1,7 @@
 """Thin API views for orders."""
 
+import re
+
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -22,18 +24,23 @@ from orders.serializers import (
     OrderOutputSerializer,
     OrderStatusInputSerializer,
 )
+from orders.state import OrderStatus
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+# 1 to 255 visible ASCII characters, spaces allowed inside (HTTP strips them
+# at the ends). Plain ASCII: what a header carries intact through any proxy.
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e](?:[\x20-\x7e]{0,253}[\x21-\x7e])?$"
+_IDEMPOTENCY_KEY_RE = re.compile(IDEMPOTENCY_KEY_PATTERN)
 JSON = "application/json; charset=utf-8"
 
 _idempotency_parameter = OpenApiParameter(
     IDEMPOTENCY_HEADER,
-    str,
+    {"type": "string", "minLength": 1, "maxLength": 255, "pattern": IDEMPOTENCY_KEY_PATTERN},
     OpenApiParameter.HEADER,
     required=False,
     description=(
-        "Up to 255 characters. The same key and body within 24 hours replays the first "
-        "response and creates nothing; the same key with another body is 422 "
+        "1 to 255 visible ASCII characters. The same key and body within 24 hours "
+        "replays the first response and creates nothing; the same key with another body is 422 "
         "idempotency_key_reused; while the first request runs, 409 "
         "idempotency_request_in_progress."
     ),
@@ -49,6 +56,12 @@ _ORDER_ID = OpenApiParameter(
 _NOT_FOUND = OpenApiResponse(
     description="No such order, or not yours (not_found); a malformed id is 404 too."
 )
+_ORDER_STATUS_REQUEST = {
+    "type": "object",
+    "required": ["status"],
+    "properties": {"status": {"type": "string", "enum": list(OrderStatus.values)}},
+    "additionalProperties": False,
+}
 # The list envelope, with ``pagination``: a raw schema, as the envelope hook
 # wraps only bodies that are not enveloped yet.
 _ORDER_LIST_SCHEMA = PageLimitPagination().get_paginated_response_schema(
@@ -129,8 +142,10 @@ class OrderListCreateView(APIView):
             order = self._create(request, body.validated_data)
             return Response(_order_output(order), status=status.HTTP_201_CREATED)
 
-        if not 0 < len(key) <= 255 or not key.isprintable():
-            raise ValidationError({IDEMPOTENCY_HEADER: ["Must be 1 to 255 printable characters."]})
+        if not _IDEMPOTENCY_KEY_RE.fullmatch(key):
+            raise ValidationError(
+                {IDEMPOTENCY_HEADER: ["Must be 1 to 255 visible ASCII characters."]}
+            )
         record, should_run = idempotency.idempotency_claim(
             user=request.user, key=key, fingerprint=idempotency.request_fingerprint(request.data)
         )
@@ -196,7 +211,9 @@ class OrderDetailView(APIView):
     @extend_schema(
         tags=["orders"],
         parameters=[_ORDER_ID],
-        request=OrderStatusInputSerializer,
+        # Not the "patched" (all optional) body drf-spectacular makes for PATCH:
+        # the one field is required.
+        request={"application/json": _ORDER_STATUS_REQUEST},
         responses={
             200: OrderOutputSerializer,
             404: _NOT_FOUND,

@@ -17,11 +17,16 @@ class StrictInputSerializer(serializers.Serializer):
             writable = {name for name, field in self.fields.items() if not field.read_only}
             read_only = {name for name, field in self.fields.items() if field.read_only}
             errors = {}
-            for name in data:
+            for name, value in data.items():
                 if name in read_only:
                     errors[name] = ["This field cannot be changed."]
                 elif name not in writable:
                     errors[name] = ["Unknown field."]
+                elif isinstance(self.fields[name], serializers.CharField) and not isinstance(
+                    value, str | None
+                ):
+                    # DRF would turn 5 into "5": the schema says string, so does the server.
+                    errors[name] = [self.fields[name].error_messages["invalid"]]
             if errors:
                 raise serializers.ValidationError(errors)
         return super().to_internal_value(data)
