@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator, URLValidator
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.selectors import ProductSort
@@ -95,6 +96,13 @@ class CurrencyField(serializers.CharField):
         return super().to_internal_value(data).upper()
 
 
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "string", "format": "uri", "pattern": "^https?://", "maxLength": 2048},
+        "maxItems": IMAGES_MAX,
+    }
+)
 class ImageUrlListField(serializers.ListField):
     """A list of http(s) URLs; errors are keyed by the item's index as a string.
 
@@ -158,7 +166,11 @@ class ProductListQuerySerializer(serializers.Serializer):
         max_digits=10, decimal_places=2, min_value=Decimal("0"), required=False
     )
     maxPrice = serializers.DecimalField(
-        max_digits=10, decimal_places=2, min_value=Decimal("0"), required=False
+        max_digits=10,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        required=False,
+        help_text="At least `minPrice` when both are given (400 otherwise).",
     )
     inStock = serializers.BooleanField(
         required=False,

@@ -26,6 +26,28 @@ _NOT_FOUND = OpenApiResponse(
 )
 
 
+_EVENT_TEXT = {"type": "string", "minLength": 1, "maxLength": 255}
+# What payments.services.webhook_handle reads; anything else is kept as sent.
+# NUL is refused anywhere in the event (PostgreSQL jsonb cannot hold it).
+_WEBHOOK_EVENT = {
+    "type": "object",
+    "required": ["id", "type"],
+    "properties": {
+        "id": {**_EVENT_TEXT, "description": "The provider's event id; a replay changes nothing."},
+        "type": {
+            **_EVENT_TEXT,
+            "description": "`charge.succeeded` and `charge.failed` act on "
+            "`data.paymentId`; other types are recorded only.",
+        },
+        "data": {
+            "description": "An object with `paymentId` (`pay_...`), `reference` and "
+            "`code`; any other value is ignored."
+        },
+    },
+    "additionalProperties": True,
+}
+
+
 def _visible_payment(request: Request, payment_id: str):
     payment = selectors.payment_get_visible(
         viewer=request.user, payment_id=uuid_from_path(PREFIXES["payment"], payment_id)
@@ -84,7 +106,7 @@ class PaymentWebhookView(APIView):
 
     @extend_schema(
         tags=["payments"],
-        request={"application/json": {"type": "object", "additionalProperties": True}},
+        request={"application/json": _WEBHOOK_EVENT},
         parameters=[
             OpenApiParameter(
                 SIGNATURE_HEADER,

@@ -13,6 +13,9 @@ from ecommerce.api.renderers import Envelope
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+# Largest ``page`` or ``limit`` accepted: an absurd page number must not become
+# an absurd OFFSET. (``limit`` above MAX_LIMIT is clamped, up to this.)
+PARAM_MAX = 10_000_000
 
 
 def parse_page_params(params: Any) -> tuple[int, int]:
@@ -38,9 +41,8 @@ def _positive_int(raw: str | None, default: int, name: str, errors: dict) -> int
         return default
     if value < 1:
         errors[name] = ["Must be 1 or greater."]
-    # Bound it so an absurd page number cannot become an absurd OFFSET.
-    elif value > 10_000_000:
-        errors[name] = ["Must be at most 10000000."]
+    elif value > PARAM_MAX:
+        errors[name] = [f"Must be at most {PARAM_MAX}."]
     return value
 
 

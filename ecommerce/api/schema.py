@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from ecommerce.api.pagination import PARAM_MAX
+
 ERROR_COMPONENT = "ErrorEnvelope"
 # The documented error codes and their statuses (see the API contract).
 ERROR_CODES = [
@@ -100,6 +102,8 @@ def wrap_in_envelope(result: dict, generator: Any, request: Any, public: bool) -
         for operation in path_item.values():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
+            _describe_query_parameters(operation)
+            _require_body_with_required_fields(operation)
             responses = operation["responses"]
             for status, response in responses.items():
                 if not status.startswith("2"):
@@ -139,6 +143,39 @@ def wrap_in_envelope(result: dict, generator: Any, request: Any, public: bool) -
                         "schema": {"type": "integer"},
                     }
     return result
+
+
+def _describe_query_parameters(operation: dict) -> None:
+    """What the query parsers do, stated once for every list.
+
+    ``page`` and ``limit`` are 1 to PARAM_MAX (ecommerce.api.pagination),
+    otherwise 400; views declare them with their own descriptions. An optional
+    parameter sent empty (``?sort=``) counts as not sent, as DRF reads form-style
+    input and as ``parse_page_params`` does: ``allowEmptyValue``.
+    """
+    for parameter in operation.get("parameters", []):
+        if parameter.get("in") != "query":
+            continue
+        if parameter.get("name") in ("page", "limit"):
+            parameter.setdefault("schema", {"type": "integer"}).update(
+                {"minimum": 1, "maximum": PARAM_MAX}
+            )
+        if not parameter.get("required"):
+            parameter["allowEmptyValue"] = True
+
+
+def _require_body_with_required_fields(operation: dict) -> None:
+    """A body given as a raw schema (not a serializer) is required when it has required fields.
+
+    drf-spectacular marks only serializer bodies as required; without it, a
+    client is told it may send nothing where the server answers 400.
+    """
+    body = operation.get("requestBody")
+    if not body or "required" in body:
+        return
+    schemas = [media.get("schema", {}) for media in body.get("content", {}).values()]
+    if schemas and all(schema.get("required") for schema in schemas):
+        body["required"] = True
 
 
 def _is_enveloped(schema: dict) -> bool:
