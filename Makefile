@@ -10,7 +10,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/ecommerce
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
-.PHONY: help install run worker cron test lint format migrate bench clean
+.PHONY: help install run worker cron test fuzz lint format migrate bench clean
 
 help:
 	@echo "make run     install, migrate, load demo data, serve on http://$(HOST):$(PORT)"
@@ -54,6 +54,14 @@ test: install
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
 	REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Deeper fuzzing than make test's bounded run: schemathesis against a live
+# gunicorn (tests/fuzz/), FUZZ_EXAMPLES examples per operation and identity.
+fuzz: install
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
+	REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-500} \
+	$(BIN)/pytest -m fuzz tests/fuzz $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

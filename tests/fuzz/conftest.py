@@ -1,0 +1,253 @@
+"""A live server for the fuzzer: gunicorn and an RQ worker on PostgreSQL and Redis.
+
+The server runs the production configuration (docker/entrypoint.sh, the
+gunicorn settings of the image, DEBUG off) on a database and a redis-server of
+its own, so the fuzzer never touches the test database or another run's data:
+
+- PostgreSQL: ``FUZZ_DATABASE_URL``, by default the database of ``DATABASE_URL``
+  with ``_fuzzserver`` appended; dropped and created afresh for every session.
+- Redis: a redis-server started on a free port for the session.
+
+Rate limits are set out of reach (the fuzzer sends thousands of requests from
+one address) but still counted; access tokens live for a day so that a long
+``make fuzz`` never sees them expire.
+"""
+
+import contextlib
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+from tests.redis_server import RedisServer, free_port
+
+REPO = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "fuzz: schemathesis against a live server; budget from FUZZ_EXAMPLES (make fuzz)",
+    )
+
+
+@dataclass
+class FuzzServer:
+    base_url: str
+    data: dict
+    webhook_secret: str
+    log_dir: Path
+
+    def error_log(self, lines: int = 80) -> str:
+        text = (self.log_dir / "gunicorn.log").read_text(errors="replace").splitlines()
+        return "\n".join(line for line in text[-lines:])
+
+
+@dataclass
+class FuzzStats:
+    """What the fuzzer did, printed at the end of the session."""
+
+    examples: Counter = field(default_factory=Counter)
+    statuses: Counter = field(default_factory=Counter)
+    seconds: float = 0.0
+    access_log: Path | None = None
+
+    def requests(self) -> int:
+        """Requests the server answered (one access-log line each), probes included."""
+        if self.access_log is None or not self.access_log.exists():
+            return 0
+        with self.access_log.open(errors="replace") as lines:
+            return sum(1 for line in lines if '"gunicorn.access"' in line)
+
+
+STATS = FuzzStats()
+
+
+def _database_url() -> str:
+    explicit = os.environ.get("FUZZ_DATABASE_URL")
+    if explicit:
+        return explicit
+    base = os.environ.get("DATABASE_URL", "")
+    if not base.startswith(("postgres://", "postgresql://")):
+        pytest.fail("the fuzz server needs PostgreSQL: set DATABASE_URL (make test does)")
+    parts = urlsplit(base)
+    return urlunsplit(parts._replace(path=f"{parts.path.rstrip('/')}_fuzzserver"))
+
+
+def _recreate_database(url: str) -> None:
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin_url = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def _drop_database(url: str) -> None:
+    import psycopg
+
+    parts = urlsplit(url)
+    admin_url = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{parts.path.lstrip("/")}" WITH (FORCE)')
+
+
+def _server_env(*, database_url: str, redis_url: str, port: int, log_dir: Path) -> dict:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        # The test process's own settings (pytest-env) must not leak in.
+        if key not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE"}
+    }
+    env.update(
+        {
+            "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+            "DJANGO_SETTINGS_MODULE": "ecommerce.settings",
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "PAYMENT_WEBHOOK_SECRET": secrets.token_urlsafe(32),
+            "DEBUG": "0",
+            # Plain HTTP on loopback; in production the ingress terminates TLS.
+            "HTTPS_ONLY": "0",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "RATE_LIMIT": "1000000000/hour",
+            "LOGIN_RATE_LIMIT": "1000000000/hour",
+            "JWT_ACCESS_LIFETIME": "86400",
+            "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+            "LOG_FORMAT": "json",
+            "LOG_LEVEL": "WARNING",
+            "GUNICORN_BIND": f"127.0.0.1:{port}",
+            "WEB_CONCURRENCY": "2",
+            "PROMETHEUS_MULTIPROC_DIR": str(log_dir / "prometheus"),
+            # Retries of transient gateway errors come quickly, within the run.
+            "PAYMENT_RETRY_INTERVALS": "1,1,1",
+        }
+    )
+    return env
+
+
+def _run(env: dict, *argv: str) -> str:
+    # Prometheus's multiprocess files are the web role's (docker/entrypoint.sh).
+    env = {key: value for key, value in env.items() if key != "PROMETHEUS_MULTIPROC_DIR"}
+    result = subprocess.run(  # noqa: S603 - our own argv
+        [sys.executable, *argv],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    if result.returncode != 0:
+        pytest.fail(f"{' '.join(argv)} failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+def _start(env: dict, role: str, log: Path) -> subprocess.Popen:
+    with log.open("ab") as output:
+        return subprocess.Popen(  # noqa: S603 - our own argv
+            [str(REPO / "docker" / "entrypoint.sh"), role],
+            cwd=REPO,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            # Its own process group: stopping it stops gunicorn's workers too.
+            start_new_session=True,
+        )
+
+
+def _stop(process: subprocess.Popen) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+def _wait_ready(base_url: str, server: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"gunicorn exited:\n{log.read_text(errors='replace')[-4000:]}")
+        try:
+            with urllib.request.urlopen(f"{base_url}/ready", timeout=2) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"gunicorn did not become ready:\n{log.read_text(errors='replace')[-4000:]}")
+
+
+@pytest.fixture(scope="session")
+def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzServer]:
+    import json
+
+    log_dir = tmp_path_factory.mktemp("fuzz-server")
+    database_url = _database_url()
+    _recreate_database(database_url)
+    redis = None
+    for attempt in range(5):
+        redis = RedisServer(free_port())
+        try:
+            redis.start()
+            break
+        except RuntimeError:
+            if attempt == 4:
+                raise
+    assert redis is not None
+    port = free_port()
+    env = _server_env(database_url=database_url, redis_url=redis.url, port=port, log_dir=log_dir)
+    processes: list[subprocess.Popen] = []
+    try:
+        _run(env, "manage.py", "migrate", "--noinput")
+        seed_file = log_dir / "seed.json"
+        _run(env, "-m", "tests.fuzz.seed", str(seed_file))
+        base_url = f"http://127.0.0.1:{port}"
+        server_log = log_dir / "gunicorn.log"
+        processes.append(_start(env, "web", server_log))
+        processes.append(_start(env, "worker", log_dir / "worker.log"))
+        _wait_ready(base_url, processes[0], server_log)
+        yield FuzzServer(
+            base_url=base_url,
+            data=json.loads(seed_file.read_text()),
+            webhook_secret=env["PAYMENT_WEBHOOK_SECRET"],
+            log_dir=log_dir,
+        )
+    finally:
+        for process in reversed(processes):
+            _stop(process)
+        redis.stop()
+        _drop_database(database_url)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    if not STATS.examples:
+        return
+    write = terminalreporter.write_line
+    terminalreporter.section("fuzzing (schemathesis)")
+    operations = {label for _, label in STATS.examples}
+    write(
+        f"{len(operations)} operations, {sum(STATS.examples.values())} examples over "
+        f"{len({role for role, _ in STATS.examples})} identities, {STATS.requests()} requests "
+        f"served (checks' probes included), {STATS.seconds:.0f} s"
+    )
+    write("responses: " + ", ".join(f"{s}: {n}" for s, n in sorted(STATS.statuses.items())))
