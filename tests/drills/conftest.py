@@ -21,17 +21,20 @@ from tests.redis_server import RedisServer
 
 @pytest.fixture
 def api_server(own_redis: RedisServer, transactional_db, tmp_path: Path) -> Iterator[Callable]:
-    """``api_server(workers=3, **env)``: gunicorn on the test database and ``own_redis``.
+    """``api_server(workers=3, redis_url=None, **env)``: gunicorn on the test database
+    and ``own_redis`` (or the Redis at ``redis_url``).
 
     Stopped before the test's database flush, so no worker holds a connection then.
     """
     servers: list[ApiServer] = []
 
-    def start(*, workers: int = 3, **env: str) -> ApiServer:
+    def start(*, workers: int = 3, redis_url: str | None = None, **env: str) -> ApiServer:
         log_dir = tmp_path / f"server-{len(servers)}"
         log_dir.mkdir()
         server = ApiServer(
-            log_dir=log_dir, env=service_env(redis_url=own_redis.url, **env), workers=workers
+            log_dir=log_dir,
+            env=service_env(redis_url=redis_url or own_redis.url, **env),
+            workers=workers,
         )
         servers.append(server)
         server.start()
@@ -148,6 +151,16 @@ class OrderGate:
             """,
             [self.database],
         ).fetchall()
+
+    def backend_exists(self, pid: int) -> bool:
+        row = self.conn.execute(
+            "SELECT 1 FROM pg_stat_activity WHERE pid = %s AND datname = %s", [pid, self.database]
+        ).fetchone()
+        return row is not None
+
+    @property
+    def server_port(self) -> int:
+        return int(self.conn.info.port)
 
     def cut(self, pid: int) -> bool:
         """Terminate one backend of this test database (never any other database's)."""

@@ -10,6 +10,7 @@ import contextlib
 import http.client
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -22,9 +23,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
 
+import redis
 from django.db import connection
 
-from tests.redis_server import free_port
+from tests.redis_server import RedisServer, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -104,14 +106,15 @@ def process_children(pid: int) -> set[int]:
     return children
 
 
-def pid_owning_local_port(port: int, candidates: set[int]) -> int | None:
-    """Which of ``candidates`` holds the TCP socket whose local port is ``port``."""
+def pid_owning_connection(local_port: int, remote_port: int, candidates: set[int]) -> int | None:
+    """Which of ``candidates`` holds the TCP connection ``127.0.0.1:local_port -> :remote_port``."""
     inodes = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         with contextlib.suppress(OSError):
             for line in Path(table).read_text().splitlines()[1:]:
                 fields = line.split()
-                if int(fields[1].rsplit(":", 1)[1], 16) == port:
+                ports = (int(fields[1].rsplit(":", 1)[1], 16), int(fields[2].rsplit(":", 1)[1], 16))
+                if ports == (local_port, remote_port):
                     inodes.add(fields[9])
     for pid in candidates:
         with contextlib.suppress(OSError):
@@ -121,6 +124,52 @@ def pid_owning_local_port(port: int, candidates: set[int]) -> int | None:
                     if target.startswith("socket:[") and target[8:-1] in inodes:
                         return pid
     return None
+
+
+class PersistentRedisServer(RedisServer):
+    """A redis-server that keeps its data across a stop and start (append-only file).
+
+    What a production Redis with persistence, or a replica promoted in its
+    place, does: entries cached before an outage are still there after it.
+    """
+
+    def __init__(self, port: int, data_dir: Path) -> None:
+        super().__init__(port)
+        self.data_dir = data_dir
+
+    def start(self) -> None:
+        self.data_dir.mkdir(exist_ok=True)
+        self.process = subprocess.Popen(  # noqa: S603 - fixed arguments
+            [
+                shutil.which("redis-server") or "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.data_dir),
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        probe = self.client()
+        try:
+            wait_for(lambda: _answers_ping(probe), timeout=20, what="redis-server to start")
+        finally:
+            probe.connection_pool.disconnect()
+
+
+def _answers_ping(client: redis.Redis) -> bool:
+    try:
+        return bool(client.ping())
+    except redis.exceptions.ConnectionError:  # refused, or still loading its data
+        return False
 
 
 @dataclass
