@@ -22,7 +22,7 @@ from orders.models import IdempotencyRecord, Order, OrderItem
 from orders.tests.factories import order_body
 from orders.tests.support import stock_audit_report
 from payments.models import Payment
-from tests.drills.support import Load, figures, pid_owning_local_port, wait_for
+from tests.drills.support import Load, figures, pid_owning_connection, wait_for
 
 pytestmark = [pytest.mark.drill, pytest.mark.django_db(transaction=True)]
 
@@ -139,7 +139,7 @@ def test_killed_worker_fails_only_the_request_it_held(api_server, order_gate, sh
         holder.start()
         [(backend, client_port)] = wait_for(order_gate.held, what="the order held at the gate")
         # The worker holding it: the process owning the client end of that connection.
-        victim = pid_owning_local_port(client_port, server.worker_pids())
+        victim = pid_owning_connection(client_port, order_gate.server_port, server.worker_pids())
         assert victim is not None
 
         load.phase = "kill"
@@ -151,11 +151,11 @@ def test_killed_worker_fails_only_the_request_it_held(api_server, order_gate, sh
             what="the master to replace the killed worker",
         )
         load.wait_for(ORDERS_PER_PHASE, kind="order", phase="kill")
-        # PostgreSQL rolls the dead worker's transaction back once it may go on.
+        # Its backend learns that its client is gone once it may go on, and
+        # rolls the transaction back.
         order_gate.release()
         wait_for(
-            lambda: backend not in {pid for pid, _ in order_gate.held()}
-            and not Order.objects.filter(payment__payment_token=HOLD_TOKEN).exists(),
+            lambda: not order_gate.backend_exists(backend),
             what="the dead worker's transaction to end",
         )
         load.phase = "after"
