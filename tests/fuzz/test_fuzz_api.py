@@ -172,13 +172,13 @@ def _keep_failure(identity: str, context: Any, failure: Any, case: Any, response
         return False
     if response.status_code != 400:
         return True
-    if details.get("email") == ["Enter a valid email address."]:
+    if code == "validation_error" and details.get("email") == ["Enter a valid email address."]:
         # Django's EmailValidator (a domain with a TLD of 2 or more characters,
         # no bare IP...) is stricter than JSON Schema's `email`.
         del details["email"]
+        if not details:
+            return False
     fields = set(details)
-    if code == "validation_error" and not fields:
-        return False
     if label == "POST /v1/orders" and code == "validation_error":
         return not all(map(_ORDER_LINE.match, fields))
     if label in _USER_WRITES and identity != "admin" and code == "validation_error":
