@@ -6,9 +6,11 @@ Two limits (see the contract's "Rate limiting"):
   authenticated user, or per client IP when anonymous. The default for every
   DRF view.
 * ``LoginRateThrottle`` (scope ``login``, ``LOGIN_RATE_LIMIT``, default
-  10/minute): per client IP, shared by login and register. Those two views use
-  only this throttle, so their attempts do not also spend the general limit
-  and their ``X-RateLimit-*`` headers describe the login limit.
+  10/minute): per client IP, shared by login, register, password reset and
+  reset-confirm (and the admin site's login form, which counts on the same
+  key). Those views use only this throttle, so their attempts do not also
+  spend the general limit and their ``X-RateLimit-*`` headers describe the
+  login limit.
 
 A window starts with the first request: the counter ``rate_limit:<scope>:<client>``
 is created by INCR with a TTL of one window (a Lua script does INCR and EXPIRE
@@ -311,7 +313,7 @@ class ApiRateThrottle(CountingThrottle):
 
 
 class LoginRateThrottle(CountingThrottle):
-    """LOGIN_RATE_LIMIT per client IP, for login and register (brute force)."""
+    """LOGIN_RATE_LIMIT per client IP: login, register, password reset (brute force)."""
 
     scope = "login"
     rate_setting = "LOGIN_RATE_LIMIT"

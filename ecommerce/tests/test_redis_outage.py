@@ -10,11 +10,9 @@ import logging
 import os
 import signal
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.db import connections
 from django.test import Client
@@ -105,28 +103,42 @@ def frozen(server):
         os.kill(server.process.pid, signal.SIGCONT)
 
 
-def socket_timeout() -> float:
-    return float(django_settings.CACHES["default"]["OPTIONS"]["SOCKET_TIMEOUT"])
+@contextlib.contextmanager
+def redis_commands_sent(monkeypatch):
+    """Counts the commands that really go out on a Redis socket (nothing else changes).
+
+    Speed is a benchmark's business, never a wall-clock assertion here: "fails
+    fast" is proved by what reaches the frozen server, not by how long it took.
+    """
+    from redis.connection import AbstractConnection
+
+    sent: list[int] = []
+    real_send = AbstractConnection.send_packed_command
+
+    def counting_send(self, *args, **kwargs):
+        sent.append(1)
+        return real_send(self, *args, **kwargs)
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", counting_send)
+    yield sent
+    monkeypatch.undo()
 
 
-def timed(call):
-    started = time.monotonic()
-    result = call()
-    return result, time.monotonic() - started
-
-
-def test_a_frozen_redis_costs_one_timeout_then_calls_fail_fast(own_redis, settings):
+def test_a_frozen_redis_costs_one_timeout_then_calls_fail_fast(own_redis, settings, monkeypatch):
     settings.REDIS_FAILURE_BACKOFF = 3600
     cache.set("outage-probe", "cached")  # a pooled connection is now open
 
-    with frozen(own_redis):
-        first, first_took = timed(lambda: cache.get("outage-probe", "miss"))
-        rest, rest_took = timed(lambda: [cache.get("outage-probe", "miss") for _ in range(10)])
+    with frozen(own_redis), redis_commands_sent(monkeypatch) as sent:
+        first = cache.get("outage-probe", "miss")
+        after_first = len(sent)
+        rest = [cache.get("outage-probe", "miss") for _ in range(10)]
 
     assert first == "miss"
-    assert first_took >= socket_timeout() * 0.8
+    # The first call waited on the frozen server and timed out; that tripped
+    # the breaker, so the next ten never touched a socket.
+    assert after_first == 1
     assert rest == ["miss"] * 10
-    assert rest_took < socket_timeout() / 2
+    assert len(sent) == 1
 
 
 def test_the_cache_works_again_after_a_freeze(own_redis, settings):
@@ -140,22 +152,26 @@ def test_the_cache_works_again_after_a_freeze(own_redis, settings):
     assert value == "cached"
 
 
-def test_the_api_stays_fast_while_redis_is_frozen(own_redis, products, customer_client, settings):
+def test_the_api_stays_fast_while_redis_is_frozen(
+    own_redis, products, customer_client, settings, monkeypatch
+):
     settings.REDIS_FAILURE_BACKOFF = 3600
     client = APIClient()
     client.get("/v1/products")  # warm: pooled connections open
 
-    with frozen(own_redis):
-        first, _ = timed(lambda: client.get("/v1/products"))
-        later, later_took = timed(
-            lambda: [client.get("/v1/products", {"page": 1 + i % 2}) for i in range(5)]
-            + [customer_client.get("/v1/users/me") for _ in range(5)]
-        )
+    with frozen(own_redis), redis_commands_sent(monkeypatch) as sent:
+        first = client.get("/v1/products")
+        waited_on = len(sent)
+        later = [client.get("/v1/products", {"page": 1 + i % 2}) for i in range(5)] + [
+            customer_client.get("/v1/users/me") for _ in range(5)
+        ]
 
     assert first.status_code == 200
     assert [response.status_code for response in later] == [200] * 10
-    # Ten requests in less time than a single Redis timeout.
-    assert later_took < socket_timeout()
+    # Only the first request's first Redis call waited for the socket timeout;
+    # the ten after it were answered from PostgreSQL without a Redis call.
+    assert waited_on == 1
+    assert len(sent) == 1
 
 
 # --- the API --------------------------------------------------------------------------
