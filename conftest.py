@@ -107,8 +107,13 @@ _product_numbers = itertools.count(1)
 
 @pytest.fixture
 def make_product(db) -> Callable:
-    """``make_product(stock=10, price="19.99", **fields)``: a product in the catalog."""
+    """``make_product(stock=10, price="19.99", **fields)``: a product in the catalog.
+
+    Its stock ledger is opened as every real write path does, so the stock
+    audit balances in any test that uses it.
+    """
     from catalog.models import Product
+    from catalog.stock import stock_initial_record
 
     def make(*, stock: int = 10, price: str = "19.99", **fields) -> Product:
         number = next(_product_numbers)
@@ -119,7 +124,9 @@ def make_product(db) -> Callable:
             "price": Decimal(price),
             "stock": stock,
         }
-        return Product.objects.create(**{**defaults, **fields})
+        product = Product.objects.create(**{**defaults, **fields})
+        stock_initial_record(product_ids=[product.pk])
+        return product
 
     return make
 

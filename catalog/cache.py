@@ -8,12 +8,14 @@ does):
 - ``products:generation``: a counter every invalidation increments (no TTL);
 - ``products:list-index``: the set of live list keys, so invalidation deletes
   exactly them instead of scanning the keyspace;
+- ``products:epoch``: a counter bumped after a Redis outage (no TTL), see below;
 - ``product:slug:<slug>``: the uuid behind a slug, so that a read by slug is a
   cache hit too. It is only a hint: a hit counts only when the cached product
   still has that slug.
 
-An entry's value is generation, ETag, slug and body bytes, newline-separated: a hit
-answers with the stored bytes and ETag, no serialization.
+An entry's value is the generation and epoch it was filled under, ETag, slug
+and body bytes, newline-separated: a hit answers with the stored bytes and
+ETag, no serialization.
 
 Freshness: a reader reads the generation together with the entry (one round
 trip). On a miss it renders from PostgreSQL and stores the result only if the
@@ -24,6 +26,16 @@ deletes it) or refused after it (the generation moved on).
 
 The cache is an optimisation: every function here logs and carries on when
 Redis is unreachable, and the API then answers from PostgreSQL.
+
+Outages: an invalidation that cannot reach Redis is lost, and an entry cached
+before it would outlive the write (Redis may come back with its data, or
+another process may be talking to it already). So a process in which any
+cache call failed trusts no entry again until it has bumped ``products:epoch``,
+which turns every entry filled before into a miss; it does so on its first
+cache call that reaches Redis. Entries then refill from PostgreSQL. What is
+left: a process that dropped an invalidation and exits before Redis returns
+(its writes then show when their entries expire, at most 10 minutes), unless
+another process saw the outage too, as every process taking requests does.
 """
 
 import functools
@@ -45,22 +57,24 @@ PRODUCT_TTL = 10 * 60
 PRODUCT_LIST_TTL = 5 * 60
 
 GENERATION_KEY = "products:generation"
+EPOCH_KEY = "products:epoch"
 LIST_INDEX_KEY = "products:list-index"
 LIST_KEY_PREFIX = "products:list:"
 
 # Sentinel for "the generation could not be read": such a fill is skipped.
 _UNKNOWN = object()
 
-# KEYS: generation, entry, [list index]; ARGV: expected generation ("" = none), value, ttl.
+# KEYS: generation, epoch, entry, [list index]; ARGV: the "<generation> <epoch>"
+# the reader saw (either "" when unset), value, ttl.
 _FILL_SCRIPT_SOURCE = b"""
-local current = redis.call('GET', KEYS[1]) or ''
-if current ~= ARGV[1] then
+local seen = (redis.call('GET', KEYS[1]) or '') .. ' ' .. (redis.call('GET', KEYS[2]) or '')
+if seen ~= ARGV[1] then
     return 0
 end
-redis.call('SET', KEYS[2], ARGV[2], 'EX', tonumber(ARGV[3]))
-if KEYS[3] then
-    redis.call('SADD', KEYS[3], KEYS[2])
-    redis.call('EXPIRE', KEYS[3], tonumber(ARGV[3]))
+redis.call('SET', KEYS[3], ARGV[2], 'EX', tonumber(ARGV[3]))
+if KEYS[4] then
+    redis.call('SADD', KEYS[4], KEYS[3])
+    redis.call('EXPIRE', KEYS[4], tonumber(ARGV[3]))
 end
 return 1
 """
@@ -99,15 +113,15 @@ class CachedResponse:
             body=body, etag=f'"{hashlib.blake2b(body, digest_size=16).hexdigest()}"', slug=slug
         )
 
-    def encode(self, generation: str) -> bytes:
-        return b"\n".join((generation.encode(), self.etag.encode(), self.slug.encode(), self.body))
+    def encode(self, token: str) -> bytes:
+        return b"\n".join((token.encode(), self.etag.encode(), self.slug.encode(), self.body))
 
     @staticmethod
     def decode(raw: bytes) -> tuple[str, "CachedResponse"]:
-        """``(generation it was filled under, response)``."""
-        generation, etag, slug, body = raw.split(b"\n", 3)
+        """``(the "<generation> <epoch>" it was filled under, response)``."""
+        token, etag, slug, body = raw.split(b"\n", 3)
         response = CachedResponse(body=body, etag=etag.decode(), slug=slug.decode())
-        return generation.decode(), response
+        return token.decode(), response
 
 
 @dataclass(frozen=True)
@@ -134,6 +148,11 @@ def product_list_cache_key(query: Mapping[str, Any]) -> str:
     """
     canonical = json.dumps(query, sort_keys=True, separators=(",", ":"), default=str)
     return LIST_KEY_PREFIX + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+# Set when a cache call of this process failed: until it has bumped the epoch,
+# an entry may predate an invalidation this process (or another) could not make.
+_outage_seen = False
 
 
 def _redis():
@@ -169,7 +188,7 @@ def product_cache_read_by_slug(*, slug: str) -> CacheRead:
         else:
             raw_id = cache.get(product_slug_cache_key(slug))
     except Exception as exc:
-        logger.warning("Product cache unavailable (slug read): %s", exc)
+        _failed("slug read", exc)
         return CacheRead(entry=None, token=_UNKNOWN)
     if raw_id is None:
         return _read_generation_only()
@@ -205,46 +224,90 @@ def _read(key: str, *, same_generation: bool) -> CacheRead:
     miss: correctness then does not depend on invalidation finding the key
     (list entries are found through an index that Redis might evict).
     """
+    if _outage_seen and not _epoch_bump():
+        return CacheRead(entry=None, token=_UNKNOWN)
     client = _redis()
     try:
         if client is not None:
-            raw_entry, raw_generation = client.mget(
-                [cache.make_key(key), cache.make_key(GENERATION_KEY)]
+            raw_entry, raw_generation, raw_epoch = client.mget(
+                [cache.make_key(key), cache.make_key(GENERATION_KEY), cache.make_key(EPOCH_KEY)]
             )
         else:
-            found = cache.get_many([key, GENERATION_KEY])
-            raw_entry, raw_generation = found.get(key), found.get(GENERATION_KEY)
+            found = cache.get_many([key, GENERATION_KEY, EPOCH_KEY])
+            raw_entry, raw_generation, raw_epoch = (
+                found.get(key),
+                found.get(GENERATION_KEY),
+                found.get(EPOCH_KEY),
+            )
             # Locmem has no atomic compare-and-set: always compare on read.
             same_generation = True
-        generation = _generation_token(raw_generation)
+        generation, epoch = _text(raw_generation), _text(raw_epoch)
+        token = f"{generation} {epoch}"
         if raw_entry is None:
-            return CacheRead(entry=None, token=generation)
+            return CacheRead(entry=None, token=token)
         filled_under, entry = CachedResponse.decode(raw_entry)
-        if same_generation and filled_under != generation:
-            return CacheRead(entry=None, token=generation)
-        return CacheRead(entry=entry, token=generation)
+        filled_generation, _, filled_epoch = filled_under.partition(" ")
+        if filled_epoch != epoch or (same_generation and filled_generation != generation):
+            return CacheRead(entry=None, token=token)
+        return CacheRead(entry=entry, token=token)
     except Exception as exc:
-        logger.warning("Product cache unavailable (read %s): %s", key, exc)
+        _failed(f"read {key}", exc)
         return CacheRead(entry=None, token=_UNKNOWN)
 
 
 def _read_generation_only() -> CacheRead:
+    if _outage_seen and not _epoch_bump():
+        return CacheRead(entry=None, token=_UNKNOWN)
     client = _redis()
+    keys = [GENERATION_KEY, EPOCH_KEY]
     try:
         if client is not None:
-            raw = client.get(cache.make_key(GENERATION_KEY))
+            raw_generation, raw_epoch = client.mget([cache.make_key(key) for key in keys])
         else:
-            raw = cache.get(GENERATION_KEY)
+            found = cache.get_many(keys)
+            raw_generation, raw_epoch = found.get(GENERATION_KEY), found.get(EPOCH_KEY)
     except Exception as exc:
-        logger.warning("Product cache unavailable (generation read): %s", exc)
+        _failed("generation read", exc)
         return CacheRead(entry=None, token=_UNKNOWN)
-    return CacheRead(entry=None, token=_generation_token(raw))
+    return CacheRead(entry=None, token=f"{_text(raw_generation)} {_text(raw_epoch)}")
 
 
-def _generation_token(raw: Any) -> str:
+def _text(raw: Any) -> str:
     if raw is None:
         return ""
     return raw.decode() if isinstance(raw, bytes) else str(raw)
+
+
+def _failed(what: str, exc: Exception) -> None:
+    """A cache call did not reach Redis: log it, and distrust entries until the epoch moves."""
+    global _outage_seen
+    _outage_seen = True
+    logger.warning("Product cache unavailable (%s): %s", what, exc)
+
+
+def _epoch_bump() -> bool:
+    """Invalidate every entry filled before now; True once Redis has taken it."""
+    global _outage_seen
+    client = _redis()
+    try:
+        if client is not None:
+            client.incr(cache.make_key(EPOCH_KEY))
+        else:
+            _incr(EPOCH_KEY)
+    except Exception as exc:
+        logger.warning("Product cache still unavailable (epoch bump): %s", exc)
+        return False
+    _outage_seen = False
+    logger.info("Product cache: entries cached before the Redis outage are dropped")
+    return True
+
+
+def _incr(key: str) -> None:
+    try:
+        cache.incr(key)
+    except ValueError:
+        cache.add(key, 0, None)
+        cache.incr(key)
 
 
 def _fill(key: str, response: CachedResponse, ttl: int, token: Any, *, list_entry: bool) -> bool:
@@ -253,13 +316,14 @@ def _fill(key: str, response: CachedResponse, ttl: int, token: Any, *, list_entr
     client = _redis()
     try:
         if client is not None:
-            keys = [cache.make_key(GENERATION_KEY), cache.make_key(key)]
+            keys = [cache.make_key(GENERATION_KEY), cache.make_key(EPOCH_KEY), cache.make_key(key)]
             if list_entry:
                 keys.append(cache.make_key(LIST_INDEX_KEY))
             return bool(
                 _FILL_SCRIPT(keys=keys, args=[token, response.encode(token), ttl], client=client)
             )
-        if _generation_token(cache.get(GENERATION_KEY)) != token:
+        found = cache.get_many([GENERATION_KEY, EPOCH_KEY])
+        if f"{_text(found.get(GENERATION_KEY))} {_text(found.get(EPOCH_KEY))}" != token:
             return False
         cache.set(key, response.encode(token), ttl)
         if list_entry:
@@ -268,7 +332,7 @@ def _fill(key: str, response: CachedResponse, ttl: int, token: Any, *, list_entr
             cache.set(LIST_INDEX_KEY, index, ttl)
         return True
     except Exception as exc:
-        logger.warning("Product cache unavailable (fill %s): %s", key, exc)
+        _failed(f"fill {key}", exc)
         return False
 
 
@@ -282,7 +346,7 @@ def _set_slug_hint(slug: str, product_id: uuid.UUID) -> None:
         else:
             cache.set(product_slug_cache_key(slug), str(product_id), PRODUCT_TTL)
     except Exception as exc:
-        logger.warning("Product cache unavailable (slug hint): %s", exc)
+        _failed("slug hint", exc)
 
 
 # --- invalidation ---------------------------------------------------------------
@@ -323,12 +387,8 @@ def _invalidate(product_ids: list[uuid.UUID]) -> None:
                 args=[],
             )
             return
-        try:
-            cache.incr(GENERATION_KEY)
-        except ValueError:
-            cache.add(GENERATION_KEY, 0, None)
-            cache.incr(GENERATION_KEY)
+        _incr(GENERATION_KEY)
         index = cache.get(LIST_INDEX_KEY) or set()
         cache.delete_many([*product_keys, *index, LIST_INDEX_KEY])
     except Exception as exc:
-        logger.warning("Product cache invalidation failed for %s: %s", product_keys, exc)
+        _failed(f"invalidation of {product_keys}", exc)

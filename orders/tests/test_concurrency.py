@@ -9,7 +9,6 @@ import pytest
 from django.db.models import Sum
 
 from catalog.models import Product
-from catalog.stock import stock_initial_record
 from orders.models import Order, OrderItem
 from orders.state import OrderStatus
 from orders.tests.support import assert_no_stock_drift, order_body, run_in_threads
@@ -18,18 +17,6 @@ from payments.models import Payment
 from payments.state import PaymentStatus
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def make_product(make_product):
-    """Products with their stock ledger opened, as the catalog service does, for the audit."""
-
-    def make(**fields) -> Product:
-        product = make_product(**fields)
-        stock_initial_record(product_ids=[product.pk])
-        return product
-
-    return make
 
 
 def test_parallel_orders_never_oversell(make_product, client_for, customer):

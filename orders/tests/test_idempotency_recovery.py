@@ -19,11 +19,7 @@ TRIGGER = "test_cut_while_storing_answer"
 
 @pytest.fixture
 def product(make_product):
-    from catalog.stock import stock_initial_record
-
-    product = make_product(stock=10)
-    stock_initial_record(product_ids=[product.pk])
-    return product
+    return make_product(stock=10)
 
 
 @pytest.mark.django_db

@@ -5,7 +5,6 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from catalog.stock import stock_initial_record
 from orders.models import Order
 from orders.state import OrderStatus
 from orders.tests.support import assert_no_stock_drift, order_body
@@ -20,7 +19,6 @@ def test_order_placed_during_redis_outage_is_charged_once_redis_returns(
     own_redis, make_product, customer_client, run_jobs, settings
 ):
     product = make_product(stock=5)
-    stock_initial_record(product_ids=[product.pk])
     own_redis.stop()
 
     response = customer_client.post("/v1/orders", order_body((product, 2)), format="json")

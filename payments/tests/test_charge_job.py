@@ -10,7 +10,6 @@ import pytest
 from django.utils import timezone
 
 from catalog.models import Product
-from catalog.stock import stock_initial_record
 from orders.models import Order
 from orders.state import OrderStatus
 from orders.tests.support import assert_no_stock_drift, order_body, run_in_threads
@@ -28,8 +27,6 @@ def place_order(make_product, customer_client):
         token: str | None = None, stock: int = 10, quantity: int = 2, price: str = "19.99"
     ) -> Payment:
         product = make_product(stock=stock, price=price)
-        # Its ledger opened as the catalog service does, so the stock audit can check it.
-        stock_initial_record(product_ids=[product.pk])
         response = customer_client.post(
             "/v1/orders", order_body((product, quantity), token=token), format="json"
         )

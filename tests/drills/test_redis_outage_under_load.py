@@ -102,9 +102,7 @@ def test_redis_stopped_and_started_under_load(
         wait_for(lambda: server.call("GET", "/ready").status == 200, what="/ready to recover")
         load.wait_for(ORDERS_PER_PHASE["thawed"], kind="order", phase="thawed")
 
-        # Stopped: connections refused, and Redis comes back empty. Last, so
-        # that no entry cached before the freeze outlives it (see the xfail
-        # below: such an entry is served stale until its TTL).
+        # Stopped: connections refused, and Redis comes back empty.
         load.phase = "outage"
         own_redis.stop()
         record.faults += 1
@@ -160,8 +158,8 @@ def test_redis_stopped_and_started_under_load(
     assert SimulatedCharge.objects.filter(kind="charge").count() == len(all_placed)
     assert {f"ord_{o.pk.hex}" for o in orders if o.status == OrderStatus.PAID} >= placed_in_outage
 
-    # Stock: taken once per order line. (What the cached API shows may lag: a
-    # write whose invalidation Redis missed is served stale, see the xfail below.)
+    # Stock: taken once per order line, and what the cached API shows is what
+    # the database holds (no invalidation lost in the outages outlives them).
     for product in products:
         product.refresh_from_db()
         sold = sum(
@@ -171,6 +169,8 @@ def test_redis_stopped_and_started_under_load(
             if item.product_id == product.pk
         )
         assert product.stock == 500 - sold
+        shown = server.call("GET", f"/v1/products/prod_{product.pk.hex}")
+        assert shown.body["data"]["stock"] == product.stock
     report = stock_audit_report()
     record.drift = len(report["drift"])
     assert report["drift"] == []
@@ -187,11 +187,6 @@ def persistent_redis(tmp_path) -> Iterator[PersistentRedisServer]:
         server.stop()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="catalog/cache.py drops the invalidation of a write made while Redis is "
-    "unreachable, so an entry cached before is served until its TTL (10 minutes)",
-)
 def test_stock_changed_while_redis_was_down_is_shown_once_it_returns(
     api_server, persistent_redis, stocked_product
 ):
