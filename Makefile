@@ -9,6 +9,8 @@ PORT ?= 8000
 # Tests and the worker talk to the local services unless told otherwise.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/ecommerce
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
+# pytest-xdist workers (one per CPU); each has its own test database and Redis db.
+TEST_WORKERS ?= auto
 
 .PHONY: help install run worker cron test fuzz lint format migrate bench clean
 
@@ -53,7 +55,7 @@ migrate: install
 test: install
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
 	REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 # Deeper fuzzing than make test's bounded run: schemathesis against a live
 # gunicorn (tests/fuzz/), FUZZ_EXAMPLES examples per operation and identity.

@@ -2,6 +2,8 @@
 
 import copy
 import itertools
+import os
+import re
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 
@@ -13,6 +15,26 @@ from rest_framework.test import APIClient
 
 from accounts.tests.factories import DEFAULT_PASSWORD, AdminFactory, UserFactory
 from tests.redis_server import RedisServer, free_port
+
+
+def pytest_configure(config):
+    """Under pytest-xdist (make test runs a worker per CPU), a Redis database per worker.
+
+    pytest-django gives each worker a PostgreSQL database of its own
+    (test_<name>_gw<N>); tests flush Redis between them, so workers need
+    separate Redis databases too: REDIS_URL's number plus the worker's. Done
+    before any test touches the cache, and in the environment too, for the
+    servers and commands tests start.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw") or not settings.REDIS_URL:
+        return
+    base, _, number = re.match(r"^(.*?)(/(\d+))?/?$", settings.REDIS_URL).groups()
+    url = f"{base}/{int(number or 0) + int(worker[2:])}"
+    for alias in settings.CACHES.values():
+        if alias.get("LOCATION") == settings.REDIS_URL:
+            alias["LOCATION"] = url
+    settings.REDIS_URL = os.environ["REDIS_URL"] = url
 
 
 @pytest.fixture(autouse=True)

@@ -116,7 +116,8 @@ def _server_env(*, database_url: str, redis_url: str, port: int, log_dir: Path) 
     env.update(
         {
             "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-            "DJANGO_SETTINGS_MODULE": "ecommerce.settings",
+            # ecommerce.settings with a fast password hasher (see that module).
+            "DJANGO_SETTINGS_MODULE": "tests.fuzz.settings",
             "DATABASE_URL": database_url,
             "REDIS_URL": redis_url,
             "SECRET_KEY": secrets.token_urlsafe(50),

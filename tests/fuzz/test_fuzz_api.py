@@ -328,6 +328,8 @@ def _sign_webhook(server: FuzzServer, case: Any) -> None:
 
 
 @pytest.mark.fuzz
+# One live server per session: under pytest-xdist, both identities run on one worker.
+@pytest.mark.xdist_group("fuzz")
 @schema.parametrize()
 @settings(
     max_examples=EXAMPLES,
