@@ -77,11 +77,12 @@ MIDDLEWARE = [
     # preflight gets the security headers.
     "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Session, user and messages for the admin site only: the API is stateless.
+    "ecommerce.admin_site.AdminSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "ecommerce.admin_site.AdminAuthenticationMiddleware",
+    "ecommerce.admin_site.AdminMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -239,6 +240,7 @@ SIMPLE_JWT = {
 # --- API --------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["ecommerce.api.renderers.EnvelopeJSONRenderer"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "ecommerce.api.negotiation.JSONOnlyContentNegotiation",
     # DRF's JSON parser, with MAX_BODY_BYTES enforced (DRF reads the raw stream).
     "DEFAULT_PARSER_CLASSES": ["ecommerce.api.parsers.JSONParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.JWTAuthentication"],

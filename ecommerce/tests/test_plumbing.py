@@ -159,3 +159,25 @@ def test_openapi_schema_generates_without_warnings_and_validates(tmp_path):
     schema = out.read_text()
     for path in ("/v1/orders:", "/v1/products:", "/v1/payments/{payment_id}/refund:"):
         assert path in schema
+
+
+def test_the_api_answers_json_whatever_the_client_accepts(api_client):
+    response = api_client.get("/v1/products", HTTP_ACCEPT="text/html")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+
+
+def test_the_schema_is_still_negotiated(api_client):
+    response = api_client.get("/v1/schema", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+
+    assert response.status_code == 200
+    assert response.json()["openapi"].startswith("3.")
+
+
+def test_api_requests_get_no_session_cookie_and_no_session_lookup(customer_client):
+    response = customer_client.get("/v1/users/me")
+
+    assert response.status_code == 200
+    assert "sessionid" not in response.cookies
+    assert not hasattr(response.wsgi_request, "session")

@@ -190,7 +190,7 @@ def test_gunicorn_workers_default_to_twice_the_cpus_plus_one():
     config = _load_gunicorn_config(PROMETHEUS_MULTIPROC_DIR="/nonexistent-not-used")
     assert config["workers"] == 2 * os.cpu_count() + 1
     assert config["worker_class"] == "sync"
-    assert config["preload_app"] is False
+    assert config["preload_app"] is True
     assert config["graceful_timeout"] < config["timeout"] + 1
     assert config["keepalive"] > 0
     assert "%({x-request-id}o)s" in config["access_log_format"]
