@@ -196,6 +196,9 @@ RQ_QUEUES = {
     )
     for name in RQ_QUEUE_NAMES
 }
+# `manage.py rqworker` runs jobs in the worker's own process, keeping its
+# connection pools (see ecommerce.worker); rq.worker.Worker forks per job.
+RQ = {"WORKER_CLASS": env.str("RQ_WORKER_CLASS", default="ecommerce.worker.JobWorker")}
 
 # --- Rate limiting -------------------------------------------------------------
 # "<requests>/<second|minute|hour|day>"; see ecommerce.throttling.
