@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Case, F, IntegerField, Value, When
 
 from catalog.cache import product_cache_invalidate
 from catalog.models import Product, StockMovement
@@ -79,8 +79,7 @@ def stock_reserve(*, lines: Sequence[StockLine], order_id: uuid.UUID) -> dict[uu
     if short:
         raise InsufficientStock(details={"items": short})
 
-    for line in sorted(lines, key=lambda line: line.product_id):
-        Product.objects.filter(pk=line.product_id).update(stock=F("stock") - line.quantity)
+    _shift(lines, sign=-1)
     _record(lines, sign=-1, reason=StockMovement.Reason.ORDER_RESERVE, order_id=order_id)
     product_cache_invalidate(product_ids=products.keys())
     return products
@@ -96,8 +95,7 @@ def stock_release(*, lines: Iterable[StockLine], order_id: uuid.UUID) -> None:
     _require_transaction()
     lines = list(lines)
     _lock(line.product_id for line in lines)
-    for line in sorted(lines, key=lambda line: line.product_id):
-        Product.objects.filter(pk=line.product_id).update(stock=F("stock") + line.quantity)
+    _shift(lines, sign=1)
     _record(lines, sign=1, reason=StockMovement.Reason.ORDER_RELEASE, order_id=order_id)
     product_cache_invalidate(product_ids={line.product_id for line in lines})
 
@@ -128,6 +126,24 @@ def stock_adjustment_record(*, changes: Iterable[tuple[uuid.UUID, int, int]]) ->
         for pk, old, new in changes
         if new != old
     )
+
+
+def _shift(lines: Sequence[StockLine], *, sign: int) -> None:
+    """One UPDATE for every line: ``stock = stock + sign * quantity`` per row.
+
+    The rows are already locked (``_lock``), so the order in which this
+    statement visits them cannot deadlock.
+    """
+    deltas: dict[uuid.UUID, int] = {}
+    for line in lines:
+        deltas[line.product_id] = deltas.get(line.product_id, 0) + sign * line.quantity
+    if not deltas:
+        return
+    delta = Case(
+        *(When(pk=pk, then=Value(change)) for pk, change in deltas.items()),
+        output_field=IntegerField(),
+    )
+    Product.objects.filter(pk__in=list(deltas)).update(stock=F("stock") + delta)
 
 
 def _record(lines: Iterable[StockLine], *, sign: int, reason: str, order_id: uuid.UUID) -> None:

@@ -98,6 +98,9 @@ def order_create(
         for item in order_items:
             item.order = order
         OrderItem.objects.bulk_create(order_items)
+        # What ``order.items.all()`` would read back: the response is
+        # rendered from these instead of a second query.
+        order._prefetched_objects_cache = {"items": _prefetched(order, order_items)}
         payment = payment_services.payment_create(order=order, token=payment_token)
         if idempotency_record is not None:
             # Same transaction: a crash can never leave an order whose key
@@ -213,6 +216,13 @@ def orders_expire_pending() -> int:
     if expired:
         logger.info("Expired %s pending orders and returned their stock", expired)
     return expired
+
+
+def _prefetched(order: Order, items: list[OrderItem]):
+    queryset = order.items.all()
+    queryset._result_cache = items
+    queryset._prefetch_done = True
+    return queryset
 
 
 def _merge_lines(items: Sequence[OrderLineInput]) -> list[StockLine]:

@@ -662,3 +662,34 @@ def test_key_still_in_progress_is_409(customer_client, customer, mug):
     assert response.status_code == 409
     assert error_of(response)["code"] == "idempotency_request_in_progress"
     assert Order.objects.count() == 0
+
+
+# --- cost ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lines", [1, 3])
+def test_create_costs_the_same_queries_whatever_the_basket(
+    customer_client, lines, django_assert_num_queries
+):
+    products = [product_make(price="2.50", stock=10) for _ in range(lines)]
+    body = order_body(*[(product, 2) for product in products])
+
+    # The token's user, the products locked, one stock UPDATE for every line,
+    # the stock movements, the order, its items, its payment; and the
+    # transaction's savepoint and release (the test runs inside a transaction).
+    with django_assert_num_queries(9):
+        response = customer_client.post("/v1/orders", body, format="json")
+
+    assert response.status_code == 201
+    assert [stock_of(product) for product in products] == [8] * lines
+
+
+def test_created_order_is_answered_as_it_is_stored(customer_client, mug, lamp):
+    created = customer_client.post(
+        "/v1/orders", order_body((lamp, 2), (mug, 1)), format="json"
+    ).json()["data"]
+
+    stored = customer_client.get(f"/v1/orders/{created['id']}").json()["data"]
+
+    assert created == stored
+    assert [item["name"] for item in created["items"]] == ["Desk Lamp", "Coffee Mug"]
