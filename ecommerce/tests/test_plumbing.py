@@ -85,6 +85,44 @@ def test_schema_default_format_is_yaml_openapi_3(api_client):
     assert response.content.startswith(b"openapi: 3.")
 
 
+@pytest.mark.parametrize(
+    ("path", "query", "accept", "status", "code"),
+    [
+        ("/v1/schema", {}, "application/xml", 406, "not_acceptable"),
+        ("/v1/schema", {}, "text/html", 406, "not_acceptable"),
+        ("/v1/schema", {"format": "xml"}, None, 404, "not_found"),
+    ],
+)
+def test_schema_and_docs_refuse_what_they_cannot_render_in_the_envelope(
+    api_client, path, query, accept, status, code
+):
+    headers = {"HTTP_ACCEPT": accept} if accept else {}
+
+    response = api_client.get(path, query, **headers)
+
+    assert response.status_code == status
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["error"]["code"] == code
+
+
+@pytest.mark.parametrize("path", ["/v1/schema", "/v1/docs"])
+def test_schema_and_docs_over_the_rate_limit_answer_an_enveloped_429(api_client, settings, path):
+    settings.RATE_LIMIT = "1/minute"
+    api_client.get(path)
+
+    response = api_client.get(path)
+
+    assert response.status_code == 429
+    assert response.json()["error"]["code"] == "rate_limited"
+
+
+def test_docs_page_is_html(api_client):
+    response = api_client.get("/v1/docs", HTTP_ACCEPT="text/html")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+
+
 def test_schema_documents_each_route_once_without_the_trailing_slash(api_client):
     paths = api_client.get("/v1/schema", {"format": "json"}).json()["paths"]
 
