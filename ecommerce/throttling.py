@@ -338,8 +338,9 @@ def rate_limit_state_for(request: HttpRequest) -> RateLimitState:
     """The state the X-RateLimit-* headers of this response describe.
 
     The most restrictive counter a throttle saw; for a response no throttle
-    saw (401 before throttling, unknown path, 405, a crash), the general
-    counter of whoever asked, read without counting.
+    saw (unknown path, 405, a crash, a view without throttles), the general
+    counter of whoever asked, read without counting. (A 401 or 403 raised
+    before throttling is counted: ecommerce.api.exceptions.)
     """
     states: list[RateLimitState] | None = getattr(request, REQUEST_ATTRIBUTE, None)
     if states:
