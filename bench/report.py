@@ -54,7 +54,8 @@ def markdown(results: dict[str, Any]) -> str:
     lines = [
         f"Run {results['generated_at']} at commit `{results['git_commit'][:12]}` on "
         f"{machine['cpus']} x {machine['cpu_model'] or 'CPU'} (Python {machine['python']}); "
-        f"gunicorn {config['gunicorn_workers']} {config['gunicorn_worker_class']} workers, "
+        f"gunicorn {config['gunicorn_workers']} {config['gunicorn_worker_class']} workers"
+        f"{_threads(config)}, "
         f"{config['rq_workers']} RQ workers, {config['load_generator']}; "
         f"{results['data']['products']:,} products, {results['data']['users']:,} users.",
         "",
@@ -63,7 +64,8 @@ def markdown(results: dict[str, Any]) -> str:
     ]
     for row in results["scenarios"]:
         lat = row["latency_ms"]
-        ratio = f"{row['rps'] / base['rps']:.0%}" if base else ""
+        # A constant-rate run's req/s is its schedule, not a capacity: no ratio.
+        ratio = f"{row['rps'] / base['rps']:.0%}" if base and "target_rps" not in row else ""
         lines.append(
             f"| {row['scenario']} | {row['rps']:,.0f} | {ratio} | {lat['p50']} | {lat['p95']} | "
             f"{lat['p99']} | {lat['max']} | {row['errors']} | {row.get('note', '')} |"
@@ -76,6 +78,26 @@ def markdown(results: dict[str, Any]) -> str:
             for c in checks
         ]
     return "\n".join(lines) + "\n"
+
+
+def _threads(config: dict[str, Any]) -> str:
+    threads = config.get("gunicorn_threads", 1)
+    return f" x {threads} threads" if threads > 1 else ""
+
+
+# The README shows the published run's table between these lines.
+README_START = "<!-- bench:results:start (written by make bench) -->"
+README_END = "<!-- bench:results:end -->"
+
+
+def readme_update(readme: Path, table: str) -> None:
+    """Put ``table`` between the README's markers; the figures are never typed in."""
+    text = readme.read_text()
+    head, start, rest = text.partition(README_START)
+    _, end, tail = rest.partition(README_END)
+    if not start or not end:
+        raise RuntimeError(f"{readme} has no {README_START} ... {README_END} block")
+    readme.write_text(f"{head}{start}\n{table}{end}{tail}")
 
 
 def plot(results: dict[str, Any], path: Path) -> None:
@@ -107,10 +129,26 @@ def plot(results: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
-def write_reports(results: dict[str, Any], out: Path) -> None:
+def rerender(out: Path, readme: Path | None) -> None:
+    """Write the table, README block and plot again from a run's results.json."""
+    results = json.loads((out / "results.json").read_text())
+    write_reports(results, out, readme=readme)
+
+
+def write_reports(results: dict[str, Any], out: Path, readme: Path | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     results["targets"] = targets(results)
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-    (out / "results.md").write_text(markdown(results))
+    table = markdown(results)
+    (out / "results.md").write_text(table)
+    if readme is not None:
+        readme_update(readme, table)
     plot(results, out / "latency.png")
     print((out / "results.md").read_text())
+
+
+if __name__ == "__main__":
+    # python -m bench.report: re-render bench/results (and the README) from
+    # the published run's results.json, after a change to the report's layout.
+    root = Path(__file__).resolve().parents[1]
+    rerender(root / "bench" / "results", root / "README.md")
