@@ -16,6 +16,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connections
 from django.test import Client
+from django_redis import get_redis_connection
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import DEFAULT_PASSWORD
@@ -91,6 +92,24 @@ def test_redis_is_not_dialled_again_during_the_backoff(own_redis, settings):
     assert skipped is None
     assert not never_written
     assert cache.get("outage-probe") == "cached"
+
+
+def test_a_restart_between_two_calls_costs_neither_call(own_redis, settings):
+    # The process holds pooled connections to the Redis that is about to go;
+    # it makes no call until the new one is up (a quick restart, a failover).
+    settings.REDIS_FAILURE_BACKOFF = 3600
+    cache.set("restart-probe", "before")
+    connection = get_redis_connection("default")
+    connection.execute_command("CLIENT", "SETNAME", "pooled")  # a second command, same socket
+    own_redis.stop()
+    own_redis.start()
+
+    cache.set("restart-probe", "after")
+
+    # Had a dead pooled connection opened the breaker, this would be a miss for an hour.
+    assert cache.get("restart-probe") == "after"
+    assert own_redis.client().get(cache.make_key("restart-probe")) is not None
+    assert connection.connection_pool._failed_at is None
 
 
 @contextlib.contextmanager

@@ -320,7 +320,7 @@ class _ServerExited(Exception):
 
 
 class RqWorker:
-    """``manage.py rqworker payments`` in its own process group (the worker and its horses)."""
+    """``manage.py rqworker payments`` in its own process group (the worker, any horses)."""
 
     def __init__(self, *, env: dict[str, str], log_path: Path, burst: bool = False) -> None:
         self.log_path = log_path
@@ -344,6 +344,11 @@ class RqWorker:
     def horses(self) -> set[int]:
         """The work-horse processes it forked to run jobs."""
         return process_children(self.pid)
+
+    def job_processes(self) -> set[int]:
+        """Where its jobs run: the worker itself (ecommerce.worker.JobWorker), or
+        the work-horses it forks (rq.worker.Worker, RQ_WORKER_CLASS)."""
+        return {self.pid} | self.horses()
 
     def kill(self) -> None:
         """SIGKILL the worker and its horses at once: the machine or pod is lost."""

@@ -5,11 +5,15 @@ drill's Redis run the charge job of an order placed through the API. The
 provider (``tests.drills.gateway``: the simulator, stalling on the first call
 of a charge) holds the worker inside the call until the drill kills it:
 
-- the whole worker (worker and work-horse) after the provider captured, before
-  the answer reached the application: the payments sweep re-queues the charge
-  and a new worker asks the provider again with the same idempotency key;
-- only the work-horse, before the provider saw the request: RQ's parent worker
-  sees its horse die and retries the job under its retry policy.
+- the whole worker after the provider captured, before the answer reached the
+  application: the payments sweep re-queues the charge and a new worker asks
+  the provider again with the same idempotency key;
+- the worker (the default ecommerce.worker.JobWorker runs jobs in its own
+  process) before the provider saw the request: RQ finds the job abandoned
+  and retries it under its retry policy;
+- with RQ_WORKER_CLASS=rq.worker.Worker, only the work-horse it forked, before
+  the provider saw the request: the parent worker sees its horse die and
+  retries the job.
 
 Either way: exactly one capture at the provider, recorded on the payment with
 the provider's reference and amount; the order paid once; stock taken once.
@@ -104,7 +108,7 @@ def test_worker_killed_after_the_provider_captured_is_recovered_by_the_sweep(
         entry = SimulatedCharge.objects.get(idempotency_key=f"charge-{payment.pk}")
         payment.refresh_from_db()
         assert (payment.status, payment.attempts) == (PaymentStatus.PROCESSING, 1)
-        assert int(marker.read_text()) in worker.horses()
+        assert int(marker.read_text()) in worker.job_processes()
 
         worker.kill()
         record.faults += 1
@@ -135,7 +139,45 @@ def test_worker_killed_after_the_provider_captured_is_recovered_by_the_sweep(
         assert_captured_once(payment, product, record)
 
 
-def test_work_horse_killed_before_the_capture_is_retried_by_rq(
+def test_worker_killed_before_the_capture_is_retried_once_found_abandoned(
+    rq_worker, worker_env, stocked_product, customer_client, settings
+):
+    env, markers = worker_env
+    # The retry policy travels with the job from the enqueuing process: at once.
+    settings.PAYMENT_RETRY_INTERVALS = [0]
+    product = stocked_product(stock=STOCK)
+    payment = place_order(customer_client, product)
+    marker = markers / f"charge-{payment.pk}"
+
+    with figures("worker killed mid-payment, request in flight") as record:
+        worker = rq_worker(**env("request"))
+        wait_for(marker.exists, what="the worker inside the provider call")
+        assert int(marker.read_text()) == worker.pid  # the job runs in the worker itself
+        assert not worker.horses()
+        assert not SimulatedCharge.objects.exists()  # the provider has seen nothing yet
+
+        worker.kill()
+        record.faults += 1
+        record.orders_during_faults += 1
+
+        # Any worker's registry maintenance finds the job abandoned once its
+        # timeout has passed (here: pretend a day has) and, attempts being
+        # left, puts it back on the queue; a new worker charges.
+        queue = django_rq.get_queue("payments")
+        started = StartedJobRegistry(queue=queue)
+        [abandoned] = started.get_job_ids()
+        started.cleanup(timestamp=time.time() + 24 * 3600)
+        assert queue.job_ids == [abandoned]
+        assert rq_worker(burst=True, **env("request")).wait() == 0
+
+        payment.refresh_from_db()
+        assert payment.attempts == 2
+        assert SimulatedCharge.objects.get().attempts == 1
+        assert FailedJobRegistry(queue=queue).count == 0
+        assert_captured_once(payment, product, record)
+
+
+def test_forking_workers_horse_killed_before_the_capture_is_retried_by_rq(
     rq_worker, worker_env, stocked_product, customer_client, settings
 ):
     env, markers = worker_env
@@ -146,7 +188,7 @@ def test_work_horse_killed_before_the_capture_is_retried_by_rq(
     marker = markers / f"charge-{payment.pk}"
 
     with figures("work-horse killed mid-payment, request in flight") as record:
-        worker = rq_worker(burst=True, **env("request"))
+        worker = rq_worker(burst=True, RQ_WORKER_CLASS="rq.worker.Worker", **env("request"))
         wait_for(marker.exists, what="the work-horse inside the provider call")
         horse = int(marker.read_text())
         assert horse in worker.horses()
