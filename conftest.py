@@ -2,6 +2,7 @@
 
 import copy
 import itertools
+import json
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -14,6 +15,7 @@ from django_redis import get_redis_connection
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import DEFAULT_PASSWORD, AdminFactory, UserFactory
+from tests import summaries
 from tests.redis_server import RedisServer, free_port
 
 
@@ -35,6 +37,27 @@ def pytest_configure(config):
         if alias.get("LOCATION") == settings.REDIS_URL:
             alias["LOCATION"] = url
     settings.REDIS_URL = os.environ["REDIS_URL"] = url
+
+
+def pytest_sessionfinish(session):
+    """An xdist worker hands its fuzzing and drill figures to the controller."""
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:
+        output["figures"] = json.dumps(summaries.local().to_json())
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    payload = getattr(node, "workeroutput", {}).get("figures")
+    if payload:
+        summaries.FROM_WORKERS.add(json.loads(payload))
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if getattr(config, "workeroutput", None) is not None:
+        return  # a worker: the controller prints
+    figures = summaries.FROM_WORKERS if config.pluginmanager.has_plugin("dsession") else None
+    summaries.write(terminalreporter, figures or summaries.local())
 
 
 @pytest.fixture(autouse=True)

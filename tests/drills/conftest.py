@@ -15,7 +15,7 @@ from django.db import connection
 
 from catalog.models import Product
 from catalog.services import product_create
-from tests.drills.support import FIGURES, ApiServer, RqWorker, service_env
+from tests.drills.support import ApiServer, RqWorker, service_env
 from tests.redis_server import RedisServer
 
 
@@ -186,21 +186,3 @@ def order_gate(transactional_db) -> Iterator[OrderGate]:
         yield gate
     finally:
         gate.teardown()
-
-
-def pytest_terminal_summary(terminalreporter) -> None:
-    if not FIGURES:
-        return
-    write = terminalreporter.write_line
-    terminalreporter.section("failure drills")
-    for record in FIGURES:
-        write(
-            f"{record.name}: faults injected {record.faults}, orders placed during faults "
-            f"{record.orders_during_faults}, stock drift {record.drift}"
-            + (f" ({'; '.join(record.notes)})" if record.notes else "")
-        )
-    write(
-        f"total: faults injected {sum(r.faults for r in FIGURES)}, orders placed during faults "
-        f"{sum(r.orders_during_faults for r in FIGURES)}, "
-        f"stock drift {sum(r.drift for r in FIGURES)}"
-    )

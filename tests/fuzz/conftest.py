@@ -238,17 +238,3 @@ def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzServer
             _stop(process)
         redis.stop()
         _drop_database(database_url)
-
-
-def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
-    if not STATS.examples:
-        return
-    write = terminalreporter.write_line
-    terminalreporter.section("fuzzing (schemathesis)")
-    operations = {label for _, label in STATS.examples}
-    write(
-        f"{len(operations)} operations, {sum(STATS.examples.values())} examples over "
-        f"{len({role for role, _ in STATS.examples})} identities, {STATS.requests()} requests "
-        f"served (checks' probes included), {STATS.seconds:.0f} s"
-    )
-    write("responses: " + ", ".join(f"{s}: {n}" for s, n in sorted(STATS.statuses.items())))
