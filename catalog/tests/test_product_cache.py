@@ -61,6 +61,45 @@ def test_detail_by_slug_is_served_from_cache_too(api_client, product, django_ass
     assert response.json()["data"]["slug"] == "wireless-mouse"
 
 
+@contextlib.contextmanager
+def redis_round_trips(monkeypatch):
+    """Counts what goes out on a Redis socket (a pipeline or script is one)."""
+    from redis.connection import AbstractConnection
+
+    sent: list[int] = []
+    real_send = AbstractConnection.send_packed_command
+
+    def counting_send(self, *args, **kwargs):
+        sent.append(1)
+        return real_send(self, *args, **kwargs)
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", counting_send)
+    yield sent
+    monkeypatch.undo()
+
+
+def test_a_read_by_slug_costs_redis_no_more_than_a_read_by_id(api_client, product, monkeypatch):
+    by_id, by_slug = _detail(product), "/v1/products/wireless-mouse"
+    api_client.get(by_id)  # filled, with its slug hint
+
+    with redis_round_trips(monkeypatch) as id_trips:
+        assert api_client.get(by_id)["X-Cache"] == "HIT"
+    with redis_round_trips(monkeypatch) as slug_trips:
+        assert api_client.get(by_slug)["X-Cache"] == "HIT"
+
+    assert len(slug_trips) == len(id_trips) == 2  # the rate-limit count, the entry
+
+
+def test_a_slug_hint_that_is_not_a_uuid_is_a_miss(api_client, product, redis):
+    redis.set("product:slug:wireless-mouse", "not-a-uuid")
+
+    response = api_client.get("/v1/products/wireless-mouse")
+
+    assert response.status_code == 200
+    assert response["X-Cache"] == "MISS"
+    assert response.json()["data"]["id"] == public_id("prod", product.pk)
+
+
 def test_equivalent_queries_share_one_entry(api_client, product, redis):
     api_client.get("/v1/products?minPrice=5&search=Mouse")
     response = api_client.get("/v1/products?search=mouse&minPrice=5.00&page=1&utm=x")
