@@ -1,8 +1,10 @@
 """A redis-server process a test owns: started, stopped and killed by its pid.
 
 Outage tests use it instead of the shared Redis, which they must never stop.
+Also: ``redis_commands_sent``, to count what reaches a Redis socket.
 """
 
+import contextlib
 import shutil
 import socket
 import subprocess
@@ -75,3 +77,24 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def redis_commands_sent(monkeypatch):
+    """Counts what really goes out on a Redis socket (a pipeline or a script is one).
+
+    Speed is a benchmark's business, never a wall-clock assertion in a test:
+    "fails fast" or "one round trip" is proved by what reaches the server.
+    """
+    from redis.connection import AbstractConnection
+
+    sent: list[int] = []
+    real_send = AbstractConnection.send_packed_command
+
+    def counting_send(self, *args, **kwargs):
+        sent.append(1)
+        return real_send(self, *args, **kwargs)
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", counting_send)
+    yield sent
+    monkeypatch.undo()

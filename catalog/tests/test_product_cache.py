@@ -14,6 +14,7 @@ from catalog import services
 from catalog.models import Product
 from catalog.tests.factories import ProductFactory
 from ecommerce.api.ids import public_id
+from tests.redis_server import redis_commands_sent
 
 pytestmark = pytest.mark.django_db
 
@@ -61,30 +62,13 @@ def test_detail_by_slug_is_served_from_cache_too(api_client, product, django_ass
     assert response.json()["data"]["slug"] == "wireless-mouse"
 
 
-@contextlib.contextmanager
-def redis_round_trips(monkeypatch):
-    """Counts what goes out on a Redis socket (a pipeline or script is one)."""
-    from redis.connection import AbstractConnection
-
-    sent: list[int] = []
-    real_send = AbstractConnection.send_packed_command
-
-    def counting_send(self, *args, **kwargs):
-        sent.append(1)
-        return real_send(self, *args, **kwargs)
-
-    monkeypatch.setattr(AbstractConnection, "send_packed_command", counting_send)
-    yield sent
-    monkeypatch.undo()
-
-
 def test_a_read_by_slug_costs_redis_no_more_than_a_read_by_id(api_client, product, monkeypatch):
     by_id, by_slug = _detail(product), "/v1/products/wireless-mouse"
     api_client.get(by_id)  # filled, with its slug hint
 
-    with redis_round_trips(monkeypatch) as id_trips:
+    with redis_commands_sent(monkeypatch) as id_trips:
         assert api_client.get(by_id)["X-Cache"] == "HIT"
-    with redis_round_trips(monkeypatch) as slug_trips:
+    with redis_commands_sent(monkeypatch) as slug_trips:
         assert api_client.get(by_slug)["X-Cache"] == "HIT"
 
     assert len(slug_trips) == len(id_trips) == 2  # the rate-limit count, the entry

@@ -21,6 +21,7 @@ from rest_framework.test import APIClient
 
 from accounts.tests.factories import DEFAULT_PASSWORD
 from catalog.tests.factories import ProductFactory
+from tests.redis_server import redis_commands_sent
 
 
 @pytest.fixture(autouse=True)
@@ -120,27 +121,6 @@ def frozen(server):
         yield
     finally:
         os.kill(server.process.pid, signal.SIGCONT)
-
-
-@contextlib.contextmanager
-def redis_commands_sent(monkeypatch):
-    """Counts the commands that really go out on a Redis socket (nothing else changes).
-
-    Speed is a benchmark's business, never a wall-clock assertion here: "fails
-    fast" is proved by what reaches the frozen server, not by how long it took.
-    """
-    from redis.connection import AbstractConnection
-
-    sent: list[int] = []
-    real_send = AbstractConnection.send_packed_command
-
-    def counting_send(self, *args, **kwargs):
-        sent.append(1)
-        return real_send(self, *args, **kwargs)
-
-    monkeypatch.setattr(AbstractConnection, "send_packed_command", counting_send)
-    yield sent
-    monkeypatch.undo()
 
 
 def test_a_frozen_redis_costs_one_timeout_then_calls_fail_fast(own_redis, settings, monkeypatch):
