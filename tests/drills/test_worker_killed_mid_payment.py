@@ -69,6 +69,25 @@ def place_order(client, product: Product) -> Payment:
     return Payment.objects.get(order_id=response.json()["data"]["id"].removeprefix("ord_"))
 
 
+def order_awaiting_charge(settings, stocked_product, customer_client, markers) -> tuple:
+    """``(product, payment, marker)``: an order whose charge job is queued, and the
+    file the drill's provider writes (with the charging pid) once the call is in it."""
+    # The retry policy travels with the job from the enqueuing process: at once.
+    settings.PAYMENT_RETRY_INTERVALS = [0]
+    product = stocked_product(stock=STOCK)
+    payment = place_order(customer_client, product)
+    return product, payment, markers / f"charge-{payment.pk}"
+
+
+def requeue_abandoned_job(queue) -> str:
+    """What RQ's registry maintenance does once a dead worker's job is past its
+    timeout (here: pretend a day has passed): retried, attempts being left."""
+    started = StartedJobRegistry(queue=queue)
+    [abandoned] = started.get_job_ids()
+    started.cleanup(timestamp=time.time() + 24 * 3600)
+    return abandoned
+
+
 def assert_captured_once(payment: Payment, product: Product, record: DrillFigures) -> None:
     payment.refresh_from_db()
     order = Order.objects.get(pk=payment.order_id)
@@ -95,11 +114,9 @@ def test_worker_killed_after_the_provider_captured_is_recovered_by_the_sweep(
     rq_worker, worker_env, stocked_product, customer_client, run_jobs, settings
 ):
     env, markers = worker_env
-    # The retry policy travels with the job from the enqueuing process: at once.
-    settings.PAYMENT_RETRY_INTERVALS = [0]
-    product = stocked_product(stock=STOCK)
-    payment = place_order(customer_client, product)
-    marker = markers / f"charge-{payment.pk}"
+    product, payment, marker = order_awaiting_charge(
+        settings, stocked_product, customer_client, markers
+    )
 
     with figures("worker killed mid-payment, answer in flight") as record:
         worker = rq_worker(**env("response"))
@@ -128,12 +145,11 @@ def test_worker_killed_after_the_provider_captured_is_recovered_by_the_sweep(
 
         # Later RQ finds the dead worker's job abandoned (once its timeout has
         # passed) and retries it too: the charge sees the capture and skips.
-        started = StartedJobRegistry(queue=django_rq.get_queue("payments"))
-        [abandoned] = started.get_job_ids()
-        started.cleanup(timestamp=time.time() + 24 * 3600)
-        assert django_rq.get_queue("payments").job_ids == [abandoned]
+        queue = django_rq.get_queue("payments")
+        abandoned = requeue_abandoned_job(queue)
+        assert queue.job_ids == [abandoned]
         run_jobs()
-        assert Job.fetch(abandoned, connection=started.connection).return_value() == "skipped"
+        assert Job.fetch(abandoned, connection=queue.connection).return_value() == "skipped"
         entry.refresh_from_db()
         assert entry.attempts == 2
         assert_captured_once(payment, product, record)
@@ -143,11 +159,9 @@ def test_worker_killed_before_the_capture_is_retried_once_found_abandoned(
     rq_worker, worker_env, stocked_product, customer_client, settings
 ):
     env, markers = worker_env
-    # The retry policy travels with the job from the enqueuing process: at once.
-    settings.PAYMENT_RETRY_INTERVALS = [0]
-    product = stocked_product(stock=STOCK)
-    payment = place_order(customer_client, product)
-    marker = markers / f"charge-{payment.pk}"
+    product, payment, marker = order_awaiting_charge(
+        settings, stocked_product, customer_client, markers
+    )
 
     with figures("worker killed mid-payment, request in flight") as record:
         worker = rq_worker(**env("request"))
@@ -160,13 +174,10 @@ def test_worker_killed_before_the_capture_is_retried_once_found_abandoned(
         record.faults += 1
         record.orders_during_faults += 1
 
-        # Any worker's registry maintenance finds the job abandoned once its
-        # timeout has passed (here: pretend a day has) and, attempts being
-        # left, puts it back on the queue; a new worker charges.
+        # Any worker's registry maintenance finds the job abandoned and puts it
+        # back on the queue; a new worker charges.
         queue = django_rq.get_queue("payments")
-        started = StartedJobRegistry(queue=queue)
-        [abandoned] = started.get_job_ids()
-        started.cleanup(timestamp=time.time() + 24 * 3600)
+        abandoned = requeue_abandoned_job(queue)
         assert queue.job_ids == [abandoned]
         assert rq_worker(burst=True, **env("request")).wait() == 0
 
@@ -181,11 +192,9 @@ def test_forking_workers_horse_killed_before_the_capture_is_retried_by_rq(
     rq_worker, worker_env, stocked_product, customer_client, settings
 ):
     env, markers = worker_env
-    # The retry policy travels with the job from the enqueuing process: at once.
-    settings.PAYMENT_RETRY_INTERVALS = [0]
-    product = stocked_product(stock=STOCK)
-    payment = place_order(customer_client, product)
-    marker = markers / f"charge-{payment.pk}"
+    product, payment, marker = order_awaiting_charge(
+        settings, stocked_product, customer_client, markers
+    )
 
     with figures("work-horse killed mid-payment, request in flight") as record:
         worker = rq_worker(burst=True, RQ_WORKER_CLASS="rq.worker.Worker", **env("request"))
