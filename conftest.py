@@ -56,8 +56,8 @@ def pytest_testnodedown(node, error):
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if getattr(config, "workeroutput", None) is not None:
         return  # a worker: the controller prints
-    figures = summaries.FROM_WORKERS if config.pluginmanager.has_plugin("dsession") else None
-    summaries.write(terminalreporter, figures or summaries.local())
+    under_xdist = config.pluginmanager.has_plugin("dsession")
+    summaries.write(terminalreporter, summaries.FROM_WORKERS if under_xdist else summaries.local())
 
 
 @pytest.fixture(autouse=True)

@@ -228,9 +228,8 @@ def write_data_files(env: dict[str, str]) -> dict[str, Any]:
     cache.clear()
     rng = random.Random(7)  # noqa: S311 (benchmark data)
     users = list(User.objects.filter(email__startswith="bench-").order_by("email")[:USERS])
-    pairs = [token_pair_issue(user=user) for user in users]
-    _write("tokens.txt", [pair.access for pair in pairs])
-    write_refresh_tokens()
+    # Refresh tokens are issued per mixed run (write_refresh_tokens).
+    _write("tokens.txt", [token_pair_issue(user=user).access for user in users])
     _write("emails.txt", [user_email(n) for n in range(len(users))])
 
     products = list(Product.objects.in_catalog().values_list("pk", "slug", "category"))

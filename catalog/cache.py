@@ -215,9 +215,8 @@ def product_cache_read_by_slug(*, slug: str) -> CacheRead:
             args=[cache.make_key(product_cache_key(""))],
             client=client,
         )
-        token = f"{_text(raw_generation)} {_text(raw_epoch)}"
-        if raw_id is None or not _is_uuid(_text(raw_id)):
-            return CacheRead(entry=None, token=token)
+        if _uuid_or_none(raw_id) is None:
+            return CacheRead(entry=None, token=f"{_text(raw_generation)} {_text(raw_epoch)}")
         found = _judge(raw_entry, raw_generation, raw_epoch, same_generation=False)
     except Exception as exc:
         _failed("slug read", exc)
@@ -232,9 +231,10 @@ def _read_by_slug_in_two_steps(slug: str) -> CacheRead:
     except Exception as exc:
         _failed("slug read", exc)
         return CacheRead(entry=None, token=_UNKNOWN)
-    if raw_id is None or not _is_uuid(_text(raw_id)):
+    product_id = _uuid_or_none(raw_id)
+    if product_id is None:
         return _read_generation_only()
-    found = _read(product_cache_key(uuid.UUID(_text(raw_id))), same_generation=False)
+    found = _read(product_cache_key(product_id), same_generation=False)
     return _same_slug(found, slug)
 
 
@@ -245,12 +245,14 @@ def _same_slug(found: CacheRead, slug: str) -> CacheRead:
     return found
 
 
-def _is_uuid(text: str) -> bool:
+def _uuid_or_none(raw: Any) -> uuid.UUID | None:
+    """The product id a slug hint holds, or None (no hint, or not a uuid)."""
+    if raw is None:
+        return None
     try:
-        uuid.UUID(text)
+        return uuid.UUID(_text(raw))
     except ValueError:
-        return False
-    return True
+        return None
 
 
 def product_cache_fill(
