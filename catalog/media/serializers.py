@@ -88,7 +88,10 @@ class ProductImagesField(serializers.Field):
             if media.status == ProductMedia.Status.READY
             and (largest := _largest_fallback(media.renditions)) is not None
         ]
-        return [*uploaded, *product.images]
+        # A client that read ``images`` and wrote the list back sent our URLs as
+        # external ones: each is listed once.
+        shown = set(uploaded)
+        return [*uploaded, *(url for url in product.images if url not in shown)]
 
 
 def _largest_fallback(renditions: list[dict[str, Any]]) -> dict[str, Any] | None:

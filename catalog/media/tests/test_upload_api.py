@@ -156,3 +156,15 @@ def test_upload_invalidates_the_cached_product(upload, run_jobs, api_client, pro
     assert response.json()["data"]["media"][0]["status"] == "ready"
     list_body = api_client.get("/v1/products").json()["data"]
     assert list_body[0]["media"][0]["status"] == "ready"
+
+
+def test_images_written_back_are_not_listed_twice(
+    ready_media, api_client, admin_client_api, settings
+):
+    settings.MEDIA_URL = "https://cdn.example.com/media/"  # absolute, as in production
+    product = ProductFactory(images=["https://images.example.com/a.jpg"])
+    ready_media(product, jpeg_bytes((500, 400)))
+    shown = api_client.get(f"/v1/products/{product.slug}").json()["data"]["images"]
+    response = admin_client_api.patch(f"/v1/products/{product.slug}", {"images": shown}, format="json")
+    assert response.status_code == 200
+    assert response.json()["data"]["images"] == shown
