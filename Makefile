@@ -32,19 +32,21 @@ $(VENV)/.installed: requirements/base.txt requirements/production.txt requiremen
 	$(BIN)/python -m pip install --quiet -r requirements/dev.txt
 	touch $@
 
-# Embedded defaults: SQLite, in-process cache, synchronous jobs, DEBUG on.
+# Embedded defaults: SQLite, in-process cache, synchronous jobs, DEBUG on,
+# product media in media/ served by the app itself.
 run: install
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
 	if DEBUG=1 $(BIN)/python manage.py help seed_demo >/dev/null 2>&1; then \
 		DEBUG=$${DEBUG:-1} $(BIN)/python manage.py seed_demo; fi
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	DEBUG=$${DEBUG:-1} MEDIA_URL=$${MEDIA_URL:-http://$(HOST):$(PORT)/media/} \
+		$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 worker: install
 	@test -n "$$REDIS_URL" || { echo "REDIS_URL is not set: without Redis, jobs run inline"; exit 1; }
 	$(BIN)/python manage.py rqworker $$($(BIN)/python -c "from ecommerce.settings import RQ_QUEUE_NAMES as q; print(' '.join(q))") --with-scheduler
 
 # Schedules the periodic jobs (expire pending orders, re-queue lost charges,
-# purge idempotency keys); a worker runs them. One per deployment.
+# purge idempotency keys, sweep media); a worker runs them. One per deployment.
 cron: install
 	@test -n "$$REDIS_URL" || { echo "REDIS_URL is not set: periodic jobs need Redis"; exit 1; }
 	$(BIN)/python manage.py rqcron

@@ -66,6 +66,12 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    """Uploaded media (local storage) go to a directory of the test's own, never the tree's."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
+@pytest.fixture(autouse=True)
 def _clean_redis():
     """Each test starts with an empty cache, no counters and no queued jobs."""
     cache.clear()

@@ -15,6 +15,8 @@ from django.template.response import TemplateResponse
 
 from catalog import services
 from catalog.errors import SlugTaken
+from catalog.media.admin import ProductMediaInline, product_thumbnail_html
+from catalog.media.selectors import media_prefetch
 from catalog.models import Product
 from catalog.serializers import HTTP_URL_VALIDATOR, IMAGES_MAX, STOCK_MAX
 
@@ -150,7 +152,16 @@ class SetStockForm(forms.Form):
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
     form = ProductAdminForm
-    list_display = ("name", "slug", "category", "price", "stock", "updated_at", "is_in_catalog")
+    list_display = (
+        "thumbnail",
+        "name",
+        "slug",
+        "category",
+        "price",
+        "stock",
+        "updated_at",
+        "is_in_catalog",
+    )
     list_display_links = ("name",)
     list_editable = ("price", "stock")
     list_filter = ("category", StockStateFilter, CatalogStateFilter)
@@ -166,6 +177,16 @@ class ProductAdmin(admin.ModelAdmin):
         ("Images", {"fields": ("images",)}),
         ("Dates", {"fields": ("created_at", "updated_at", "deleted_at")}),
     )
+
+    # Product media (catalog.media): the upload inline and the list's thumbnail.
+    inlines = (ProductMediaInline,)
+
+    @admin.display(description="Image")
+    def thumbnail(self, obj: Product) -> str:
+        return product_thumbnail_html(obj)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).prefetch_related(media_prefetch())
 
     @admin.display(boolean=True, description="In catalog", ordering="deleted_at")
     def is_in_catalog(self, obj: Product) -> bool:

@@ -98,3 +98,8 @@ class StockMovement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product_id} {self.delta:+d} ({self.reason})"
+
+
+# Product media live in their own module (catalog.media); imported here so
+# that Django registers the model under this app.
+from catalog.media.models import ProductMedia  # noqa: E402, F401

@@ -8,6 +8,7 @@ from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
 from django.db.models import F, Q, QuerySet
 
+from catalog.media.selectors import media_prefetch
 from catalog.models import Product
 
 SEARCH_CONFIG = "english"
@@ -49,7 +50,7 @@ def product_list(
     matches; on other databases every word must appear in the name or description.
     ``in_stock`` True keeps products with stock, False those without.
     """
-    products = Product.objects.in_catalog()
+    products = Product.objects.in_catalog().prefetch_related(media_prefetch())
     if category is not None:
         products = products.filter(category=category)
     if min_price is not None:
@@ -82,8 +83,13 @@ def _search(products: QuerySet[Product], search: str, *, rank: bool) -> QuerySet
 
 def product_get(*, product_id: uuid.UUID) -> Product | None:
     """A product in the catalog by primary key; None when absent or removed."""
-    return Product.objects.in_catalog().filter(pk=product_id).first()
+    return (
+        Product.objects.in_catalog()
+        .prefetch_related(media_prefetch())
+        .filter(pk=product_id)
+        .first()
+    )
 
 
 def product_get_by_slug(*, slug: str) -> Product | None:
-    return Product.objects.in_catalog().filter(slug=slug).first()
+    return Product.objects.in_catalog().prefetch_related(media_prefetch()).filter(slug=slug).first()

@@ -9,6 +9,7 @@ from django.core.validators import RegexValidator, URLValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from catalog.media.serializers import MediaOutputSerializer, ProductImagesField
 from catalog.selectors import ProductSort
 from ecommerce.api.ids import PREFIXES, PublicIdField
 from ecommerce.api.serializers import StrictInputSerializer
@@ -51,7 +52,9 @@ class ProductOutputSerializer(serializers.Serializer):
     currency = serializers.CharField(min_length=3, max_length=3)
     category = serializers.CharField()
     stock = serializers.IntegerField(min_value=0)
-    images = serializers.ListField(child=serializers.URLField())
+    # Uploaded media (catalog.media), read from the prefetched rows.
+    images = ProductImagesField()
+    media = MediaOutputSerializer(many=True, read_only=True)
     createdAt = serializers.DateTimeField(source="created_at")
     updatedAt = serializers.DateTimeField(source="updated_at")
 

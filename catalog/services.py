@@ -17,6 +17,7 @@ from django.utils.text import slugify
 
 from catalog.cache import product_cache_invalidate
 from catalog.errors import SlugTaken
+from catalog.media.services import product_media_delete
 from catalog.models import Product
 from catalog.stock import stock_adjustment_record, stock_initial_record
 
@@ -146,6 +147,8 @@ def products_remove(*, product_ids: Iterable[uuid.UUID]) -> int:
         removed = (
             Product.objects.in_catalog().filter(pk__in=ids).update(deleted_at=now, updated_at=now)
         )
+        # Its photos go with it (files deleted after commit; a restore brings none back).
+        product_media_delete(product_ids=ids)
         product_cache_invalidate(product_ids=ids)
     return removed
 

@@ -1,3 +1,5 @@
+from django.urls import include, path
+
 from catalog import views
 from ecommerce.api.urls import api_path
 
@@ -6,4 +8,6 @@ urlpatterns = [
     *api_path(
         "products/<str:id_or_slug>", views.ProductDetailView.as_view(), name="product-detail"
     ),
+    # Product media: uploads and edits (catalog.media).
+    path("", include("catalog.media.urls")),
 ]

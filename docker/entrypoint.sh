@@ -28,7 +28,8 @@ case "$role" in
     exec gunicorn --config docker/gunicorn.conf.py "$@" ecommerce.wsgi:application
     ;;
   worker)
-    # WORKER_QUEUES narrows a worker to some queues ("payments emails").
+    # WORKER_QUEUES narrows a worker to some queues ("payments emails", or "media"
+    # for a worker that only makes image renditions); default: every queue.
     queues="${WORKER_QUEUES:-$(python -c 'from ecommerce.settings import RQ_QUEUE_NAMES as q; print(" ".join(q))')}"
     # shellcheck disable=SC2086  # one word per queue name
     exec python manage.py rqworker $queues --with-scheduler "$@"

@@ -54,6 +54,9 @@ def _add_form(**overrides: str) -> dict[str, str]:
         "currency": "usd",
         "stock": "7",
         "images": "https://cdn.example.com/a.jpg\nhttps://cdn.example.com/b.jpg",
+        # The media inline's management form (catalog.media), with no image rows.
+        "media-TOTAL_FORMS": "0",
+        "media-INITIAL_FORMS": "0",
         **overrides,
     }
 

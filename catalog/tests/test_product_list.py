@@ -38,6 +38,7 @@ def test_list_is_public_and_enveloped_with_pagination(api_client, product):
             "category": "electronics",
             "stock": 10,
             "images": [],
+            "media": [],
             "createdAt": product.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "updatedAt": product.updated_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         }
@@ -212,9 +213,9 @@ def test_unknown_query_parameters_are_ignored(api_client, product):
     assert _ids(api_client.get("/v1/products?utm_source=mail")) == [_pid(product)]
 
 
-def test_list_miss_costs_two_queries_and_a_hit_none(api_client, django_assert_num_queries):
+def test_list_miss_costs_three_queries_and_a_hit_none(api_client, django_assert_num_queries):
     ProductFactory.create_batch(30)
-    with django_assert_num_queries(2):  # COUNT + one page
+    with django_assert_num_queries(3):  # COUNT + one page + its media (one prefetch)
         assert api_client.get("/v1/products?limit=25")["X-Cache"] == "MISS"
     with django_assert_num_queries(0):
         assert api_client.get("/v1/products?limit=25")["X-Cache"] == "HIT"
@@ -222,5 +223,5 @@ def test_list_miss_costs_two_queries_and_a_hit_none(api_client, django_assert_nu
 
 def test_list_query_count_does_not_grow_with_page_size(api_client, django_assert_num_queries):
     ProductFactory.create_batch(100)
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):
         api_client.get("/v1/products?limit=100")

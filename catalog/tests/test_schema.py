@@ -14,6 +14,7 @@ PRODUCT_FIELDS = {
     "category",
     "stock",
     "images",
+    "media",
     "createdAt",
     "updatedAt",
 }

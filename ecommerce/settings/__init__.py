@@ -187,7 +187,7 @@ else:
 # transaction commits) when it is not: see ecommerce.jobs. With Redis, the
 # queues use the default cache's connection pool.
 JOBS_SYNC = not REDIS_URL
-RQ_QUEUE_NAMES = ["default", "payments", "emails"]
+RQ_QUEUE_NAMES = ["default", "payments", "emails", "media"]
 RQ_QUEUES = {
     name: (
         {"USE_REDIS_CACHE": "default", "DEFAULT_TIMEOUT": 300}
@@ -360,6 +360,65 @@ STORAGES = {
 # Without collectstatic (tests, a laptop) WhiteNoise serves from the finders.
 WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=True)
 WHITENOISE_MANIFEST_STRICT = False
+
+# --- Product media (catalog.media) -------------------------------------------
+# Every variable of product media is read here, in this one block (README
+# "Configuration"). Files go through STORAGES["default"]: a local directory
+# that the app serves itself under MEDIA_URL, or, with MEDIA_S3_BUCKET set,
+# S3-compatible object storage (django-storages) behind MEDIA_URL, typically
+# a CDN. Names carry a hash of their content: every object is immutable.
+MEDIA_CACHE_CONTROL = "public, max-age=31536000, immutable"
+MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(BASE_DIR / "media"))
+MEDIA_S3_BUCKET = env.str("MEDIA_S3_BUCKET", default="")
+MEDIA_S3_ENDPOINT_URL = env.str("MEDIA_S3_ENDPOINT_URL", default="")
+MEDIA_S3_REGION = env.str("MEDIA_S3_REGION", default="us-east-1")
+if MEDIA_S3_BUCKET:
+    _MEDIA_URL_DEFAULT = (
+        f"{MEDIA_S3_ENDPOINT_URL.rstrip('/')}/{MEDIA_S3_BUCKET}/"
+        if MEDIA_S3_ENDPOINT_URL
+        else f"https://{MEDIA_S3_BUCKET}.s3.{MEDIA_S3_REGION}.amazonaws.com/"
+    )
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": MEDIA_S3_BUCKET,
+            "endpoint_url": MEDIA_S3_ENDPOINT_URL or None,
+            "region_name": MEDIA_S3_REGION,
+            # Empty: boto3's own chain (an IAM role, a web identity token...).
+            "access_key": env.str("MEDIA_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("MEDIA_S3_SECRET_ACCESS_KEY", default="") or None,
+            # Objects are public through the CDN; URLs are never signed.
+            "querystring_auth": False,
+            "default_acl": env.str("MEDIA_S3_ACL", default="") or None,
+            # Cached forever by browsers and the CDN: a name never changes meaning.
+            "object_parameters": {"CacheControl": MEDIA_CACHE_CONTROL},
+            # A content-addressed name that exists holds these very bytes.
+            "file_overwrite": True,
+        },
+    }
+else:
+    _MEDIA_URL_DEFAULT = "/media/"
+# Where media URLs point: the CDN in front of the bucket in production, or
+# the app itself (make run sets http://127.0.0.1:8000/media/).
+MEDIA_URL = env.str("MEDIA_URL", default=_MEDIA_URL_DEFAULT)
+if not MEDIA_URL.endswith("/"):
+    MEDIA_URL += "/"
+# Uploads: larger ones get 413 payload_too_large before they are read whole.
+MEDIA_MAX_UPLOAD_BYTES = env.int("MEDIA_MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)
+# Larger images are refused (400): the guard against decompression bombs
+# (Pillow's Image.MAX_IMAGE_PIXELS is set from it).
+MEDIA_MAX_PIXELS = env.int("MEDIA_MAX_PIXELS", default=40_000_000)
+# Renditions: attempts of the job before a media is failed, waits between them (s).
+MEDIA_RENDITION_ATTEMPTS = env.int("MEDIA_RENDITION_ATTEMPTS", default=3)
+MEDIA_RETRY_INTERVALS = env.list("MEDIA_RETRY_INTERVALS", cast=int, default=[10, 60])
+# The sweep re-queues a media still processing this long after its last
+# change (its job was lost), and removes unreferenced files older than
+# MEDIA_ORPHAN_GRACE (younger ones may belong to an upload in flight).
+MEDIA_SWEEP_AFTER = env.int("MEDIA_SWEEP_AFTER", default=600)
+MEDIA_ORPHAN_GRACE = env.int("MEDIA_ORPHAN_GRACE", default=3600)
+# An upload is held in memory (it is decoded whole anyway), never in /tmp.
+FILE_UPLOAD_MAX_MEMORY_SIZE = MEDIA_MAX_UPLOAD_BYTES + 64 * 1024
+# --- end of product media ------------------------------------------------------
 
 # --- E-mail -------------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

@@ -5,6 +5,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from ecommerce.api.ids import PREFIXES, public_id
@@ -70,13 +71,23 @@ def customer_order(
 
 
 @pytest.fixture
-def customer_ids(customer, customer_order, product) -> dict[str, str]:
+def product_media(product):
+    """A photo of the product (catalog.media), uploaded as staff would."""
+    from catalog.media.services import media_create
+    from catalog.media.tests.support import jpeg_bytes
+
+    return media_create(product=product, data=jpeg_bytes())
+
+
+@pytest.fixture
+def customer_ids(customer, customer_order, product, product_media) -> dict[str, str]:
     """The public id of the customer's object behind each path parameter."""
     return {
         "user_id": public_id(PREFIXES["user"], customer.id),
         "order_id": customer_order["id"],
         "payment_id": customer_order["payment"]["id"],
         "id_or_slug": public_id(PREFIXES["product"], product.id),
+        "media_id": public_id(PREFIXES["media"], product_media.id),
     }
 
 
@@ -86,6 +97,7 @@ MISSING_IDS = {
     "order_id": f"ord_{'0' * 31}1",
     "payment_id": f"pay_{'0' * 31}1",
     "id_or_slug": f"prod_{'0' * 31}1",
+    "media_id": f"img_{'0' * 31}1",
 }
 
 
@@ -114,7 +126,16 @@ BODIES: dict[tuple[str, str], dict] = {
     ("products", "POST"): {"name": "Admin Only", "price": 10, "category": "test"},
     ("products/<str:id_or_slug>", "PATCH"): {"price": 11},
     ("products/<str:id_or_slug>", "PUT"): {"price": 11},
+    ("products/<str:id_or_slug>/media/<str:media_id>", "PATCH"): {"alt": "Changed"},
 }
+# Write routes that take multipart/form-data instead of JSON.
+MULTIPART_ROUTES = {("products/<str:id_or_slug>/media", "POST")}
+
+
+def multipart_body() -> dict:
+    from catalog.media.tests.support import jpeg_bytes
+
+    return {"file": SimpleUploadedFile("photo.jpg", jpeg_bytes(), content_type="image/jpeg")}
 
 
 def call(client: APIClient, route: Route, path: str, body: dict | None = None):
@@ -122,4 +143,6 @@ def call(client: APIClient, route: Route, path: str, body: dict | None = None):
     method = getattr(client, route.method.lower())
     if route.method in ("GET", "DELETE"):
         return method(path)
+    if route.key in MULTIPART_ROUTES:
+        return method(path, multipart_body(), format="multipart")
     return method(path, body, format="json")

@@ -39,6 +39,10 @@ ACCESS: dict[tuple[str, str], str] = {
     ("products/<str:id_or_slug>", "PATCH"): ADMIN,
     ("products/<str:id_or_slug>", "PUT"): ADMIN,
     ("products/<str:id_or_slug>", "DELETE"): ADMIN,
+    # Product media (catalog.media): admin writes; reads come with the product.
+    ("products/<str:id_or_slug>/media", "POST"): ADMIN,
+    ("products/<str:id_or_slug>/media/<str:media_id>", "PATCH"): ADMIN,
+    ("products/<str:id_or_slug>/media/<str:media_id>", "DELETE"): ADMIN,
     ("orders", "GET"): PROTECTED,
     ("orders", "POST"): PROTECTED,
     ("orders/<str:order_id>", "GET"): OWNER,

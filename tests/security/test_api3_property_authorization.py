@@ -23,7 +23,13 @@ from catalog.models import Product
 from orders.models import Order
 from payments.gateway import webhook_signature
 from payments.models import Payment
-from tests.security.conftest import MISSING_IDS, order_body, route_path
+from tests.security.conftest import (
+    MISSING_IDS,
+    MULTIPART_ROUTES,
+    multipart_body,
+    order_body,
+    route_path,
+)
 from tests.security.routes import api_routes
 
 pytestmark = pytest.mark.django_db
@@ -344,12 +350,18 @@ def _walk(
         ("orders", "POST"): order_body(ids["id_or_slug"]),
         ("orders/<str:order_id>", "PATCH"): {"status": "shipped"},
         ("payments/<str:payment_id>/refund", "POST"): {"amount": 1, "reason": "walk"},
+        ("products/<str:id_or_slug>/media/<str:media_id>", "PATCH"): {"alt": "Walked"},
     }
     responses = []
     # Reads first, then writes, then the session's end and deletions, so each
     # call finds its object and its session alive.
     rank = {"GET": 0, "POST": 1, "PATCH": 1, "PUT": 1, "DELETE": 3}
-    last = {("auth/logout", "POST"): 2, ("auth/logout-all", "POST"): 2}
+    last = {
+        ("auth/logout", "POST"): 2,
+        ("auth/logout-all", "POST"): 2,
+        # After its media's deletion, which needs the product in the catalog.
+        ("products/<str:id_or_slug>", "DELETE"): 4,
+    }
     for route in sorted(api_routes(), key=lambda r: last.get(r.key, rank[r.method])):
         own_ids = ids
         if route.key == ("orders/<str:order_id>/cancel", "POST"):
@@ -363,6 +375,8 @@ def _walk(
                 )
             elif route.method in ("GET", "DELETE"):
                 response = getattr(client, route.method.lower())(path)
+            elif route.key in MULTIPART_ROUTES:
+                response = client.post(path, multipart_body(), format="multipart")
             else:
                 body = bodies.get(route.key, {})
                 response = getattr(client, route.method.lower())(path, body, format="json")
@@ -473,7 +487,7 @@ def test_user_objects_have_exactly_the_contract_fields(customer, customer_client
     }
 
 
-def test_a_product_never_shows_internal_fields(product):
+def test_a_product_never_shows_internal_fields(product, product_media):
     data = APIClient().get(f"/v1/products/prod_{product.id.hex}").json()["data"]
 
     assert set(data) == {
@@ -486,7 +500,21 @@ def test_a_product_never_shows_internal_fields(product):
         "category",
         "stock",
         "images",
+        "media",
         "createdAt",
         "updatedAt",
+    }
+    # A media shows its URLs, never its storage names, attempts or timestamps.
+    (media,) = data["media"]
+    assert set(media) == {
+        "id",
+        "alt",
+        "position",
+        "width",
+        "height",
+        "status",
+        "error",
+        "url",
+        "renditions",
     }
     assert Product._meta.get_field("search_vector")  # exists in the table, never on the wire

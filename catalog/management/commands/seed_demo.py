@@ -12,6 +12,7 @@ from django.utils.text import slugify
 
 from accounts.models import Role, User
 from catalog.cache import product_cache_invalidate
+from catalog.media.demo import demo_media_seed
 from catalog.models import Product
 from catalog.stock import stock_initial_record
 
@@ -142,10 +143,12 @@ class Command(BaseCommand):
                 ADMIN_EMAIL, "Demo Admin", "DEMO_ADMIN_PASSWORD", role=Role.ADMIN, superuser=True
             )
             self._seed_user(CUSTOMER_EMAIL, "Demo Customer", "DEMO_CUSTOMER_PASSWORD")
+        # Product photos, drawn locally and uploaded through the media service.
+        photos = demo_media_seed(slugs=self.seeded_slugs)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo catalog: {created} product(s) added, "
-                f"{Product.objects.in_catalog().count()} in the catalog."
+                f"{Product.objects.in_catalog().count()} in the catalog, {photos} photo(s) added."
             )
         )
 
@@ -155,6 +158,7 @@ class Command(BaseCommand):
             for category, spec in CATALOG.items()
             for product in _generate(category, *spec, rng=rng)
         ]
+        self.seeded_slugs = [product.slug for product in products]
         before = Product.objects.count()
         # The slug is the natural key: what exists is left as staff edited it.
         Product.objects.bulk_create(products, ignore_conflicts=True, batch_size=500)
@@ -222,7 +226,6 @@ def _generate(
                 currency="USD",
                 category=category,
                 stock=0 if rng.random() < 0.08 else rng.randint(1, 250),
-                images=[f"https://picsum.photos/seed/{slug}/800/800"],
             )
         )
     return products

@@ -1,4 +1,4 @@
-"""Run the periodic jobs: expire pending orders, sweep lost charges, purge keys.
+"""Run the periodic jobs: expire pending orders, sweep lost charges, purge keys, sweep media.
 
 One process per deployment (the jobs are idempotent, so an accidental second
 one does no harm). Each run goes through RQ like any job, so a worker runs it.
@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand
 from django_rq import get_connection
 from rq.cron import CronScheduler
 
+from catalog.media.tasks import media_sweep
 from orders.tasks import idempotency_records_purge, orders_expire_pending
 from payments.tasks import payments_sweep
 
@@ -16,6 +17,7 @@ PERIODIC_JOBS = [
     (payments_sweep, "payments", 60),
     (orders_expire_pending, "default", 60),
     (idempotency_records_purge, "default", 3600),
+    (media_sweep, "media", 600),
 ]
 
 
