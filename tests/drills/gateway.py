@@ -22,12 +22,18 @@ from pathlib import Path
 
 from django.conf import settings
 
-from payments.gateway import ChargeResult, SimulatedGateway
+from payments.gateway import ChargeContext, ChargeResult, SimulatedGateway
 
 
 class FirstCallStallsGateway(SimulatedGateway):
     def charge(
-        self, *, amount: Decimal, currency: str, token: str, idempotency_key: str
+        self,
+        *,
+        amount: Decimal,
+        currency: str,
+        token: str,
+        idempotency_key: str,
+        context: ChargeContext | None = None,
     ) -> ChargeResult:
         marker = Path(os.environ["DRILL_GATEWAY_DIR"]) / idempotency_key
         first_call = not marker.exists()
@@ -35,7 +41,11 @@ class FirstCallStallsGateway(SimulatedGateway):
         if first_call and stall_at == "request":
             self._stall(marker)
         result = super().charge(
-            amount=amount, currency=currency, token=token, idempotency_key=idempotency_key
+            amount=amount,
+            currency=currency,
+            token=token,
+            idempotency_key=idempotency_key,
+            context=context,
         )
         if first_call and stall_at == "response":
             self._stall(marker)
