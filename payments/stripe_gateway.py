@@ -318,7 +318,7 @@ class StripeGateway:
                 reference=refund.id,
                 amount=amount_from_minor(refund.amount, currency),
                 status=refund.status or "",
-                refund_id=str((refund.metadata or {}).get("refund_id", "")),
+                refund_id=str(_metadata(refund).get("refund_id", "")),
             )
             for refund in refunds
         ]
@@ -331,6 +331,11 @@ class StripeGateway:
             raise _translated(exc) from None
         intent = charge.payment_intent
         return intent if isinstance(intent, str) else getattr(intent, "id", "") or ""
+
+
+def _metadata(obj) -> dict:
+    metadata = getattr(obj, "metadata", None)
+    return metadata.to_dict() if metadata else {}
 
 
 def _charge_result(intent) -> ChargeResult:
