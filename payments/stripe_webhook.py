@@ -78,8 +78,9 @@ def stripe_webhook_handle(*, body: bytes, signature: str) -> bool:
         stripe.WebhookSignature.verify_header(
             body, signature, settings.STRIPE_WEBHOOK_SECRET, settings.PAYMENT_WEBHOOK_TOLERANCE
         )
-    except (stripe.SignatureVerificationError, ValueError) as exc:
-        # ValueError: a body that is not UTF-8 cannot carry a valid signature.
+    except (stripe.SignatureVerificationError, ValueError, TypeError) as exc:
+        # ValueError: a body that is not UTF-8 cannot carry a valid signature;
+        # TypeError: the library's compare_digest refuses a non-ASCII header.
         raise InvalidSignature() from exc
     event = services.webhook_event_parse(body)
     obj = (event.get("data") or {}).get("object") if isinstance(event.get("data"), dict) else None
