@@ -129,6 +129,12 @@ def payment_charge(*, payment_id: uuid.UUID) -> str:
             return "skipped"
         if not order_services.order_awaits_payment(order_id=payment.order_id):
             _fail_locked(payment, "order_cancelled", "The order was cancelled before payment.")
+            if payment.provider_reference:
+                # An intent an earlier attempt made and never confirmed: cancel it
+                # at the provider too, once this has committed (never under the lock).
+                transaction.on_commit(
+                    functools.partial(_intent_cancel_quietly, payment.provider_reference)
+                )
             return "voided"
         payment.attempts += 1
         payment.save(update_fields=["attempts", "updated_at"])
@@ -165,6 +171,16 @@ def payment_charge(*, payment_id: uuid.UUID) -> str:
     if result.requires_action:
         return _payment_requires_action(payment_id, result)
     return _payment_capture(payment_id, result.reference)
+
+
+def _intent_cancel_quietly(reference: str) -> None:
+    cancel = getattr(get_gateway(), "intent_cancel", None)
+    if cancel is None:
+        return
+    try:
+        cancel(reference)
+    except GatewayError as exc:
+        logger.warning("Could not cancel %s at the provider: %s", reference, exc)
 
 
 def _payment_reference_record(payment_id: uuid.UUID, reference: str) -> None:

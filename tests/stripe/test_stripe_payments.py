@@ -520,3 +520,27 @@ def test_the_next_capture_clears_the_degraded_state(
 
     assert order_of(data).status == OrderStatus.PAYMENT_FAILED
     assert "degraded" not in api_client.get("/ready").json()
+
+
+def test_a_cancelled_orders_unconfirmed_intent_is_cancelled_when_its_retry_runs(
+    customer_client, product, card, run_jobs, stripe_gateway
+):
+    """An earlier attempt made the intent and stored it, then failed transiently; the
+    order is cancelled before the retry: the retry voids the payment and cancels the
+    intent at Stripe instead of confirming it."""
+    from payments.gateway import get_gateway
+
+    data = order_place(customer_client, (product, 1), token=card(CARD_SUCCEEDS))
+    payment = order_of(data).payment
+    made = get_gateway().client.v1.payment_intents.create(
+        params={"amount": 1250, "currency": "usd", "payment_method": payment.payment_token}
+    )
+    payment_services._payment_reference_record(payment.pk, made.id)
+    assert customer_client.post(f"/v1/orders/{data['id']}/cancel").status_code == 200
+
+    jobs_drain(run_jobs)
+
+    payment = order_of(data).payment
+    assert (payment.status, payment.failure_code) == (PaymentStatus.FAILED, "order_cancelled")
+    assert intent_of(stripe_gateway, payment)["status"] == "canceled"
+    assert not stripe_gateway.objects("charges")
