@@ -145,8 +145,18 @@ class OrderListCreateView(APIView):
                 "or idempotency_request_in_progress."
             ),
             422: OpenApiResponse(description="idempotency_key_reused."),
+            503: OpenApiResponse(
+                description="service_unavailable: the payment provider refuses us."
+            ),
         },
         summary="Place an order",
+        description=(
+            "`paymentToken` is the provider's token: with the simulator a test token "
+            "(`tok_visa`, `tok_chargeDeclined`, `tok_threeDSecure`...), with Stripe a "
+            "PaymentMethod id (`pm_...`) made by Stripe.js; one the provider cannot charge "
+            "is 400 on `paymentToken`. Card numbers are never accepted: a body carrying one "
+            "(13 to 19 digits passing the Luhn check, in any field) is 400 validation_error."
+        ),
     )
     def post(self, request: Request) -> Response | HttpResponse:
         card_data_refuse(request.data)
