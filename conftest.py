@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 
 from accounts.tests.factories import DEFAULT_PASSWORD, AdminFactory, UserFactory
 from tests import summaries
+from tests.drills.support import LocalStripe
 from tests.redis_server import RedisServer, free_port
 
 
@@ -209,3 +210,22 @@ def own_redis(settings) -> Iterator[RedisServer]:
     finally:
         server.stop()
         get_redis_connection("default").connection_pool.disconnect()
+
+
+@pytest.fixture(scope="session")
+def localstripe_server(tmp_path_factory) -> Iterator[LocalStripe]:
+    """One localstripe per test process (each xdist worker has its own), on a free port."""
+    server = LocalStripe(log_path=tmp_path_factory.mktemp("localstripe") / "localstripe.log")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def localstripe(localstripe_server) -> LocalStripe:
+    """localstripe with no objects left by an earlier test."""
+    reply = localstripe_server.call("DELETE", "/_config/data")
+    assert reply.status == 200, reply
+    return localstripe_server

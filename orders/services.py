@@ -56,13 +56,16 @@ def order_create(
     primary-key order (``catalog.stock``), every line is checked, stock is
     decremented, prices are snapshotted from the catalog. The charge job is
     enqueued when the transaction commits.
-    Raises OrderInvalid, ProductUnavailable (400), InsufficientStock (409);
-    on any error nothing is written.
+    The payment token is checked with the provider first, outside the
+    transaction (a provider call never runs under row locks).
+    Raises OrderInvalid, ProductUnavailable, PaymentTokenInvalid (400),
+    InsufficientStock (409); on any error nothing is written.
     """
     from payments import services as payment_services
     from payments import tasks as payment_tasks
 
     lines = _merge_lines(items)
+    payment_services.payment_token_check(token=payment_token)
     order_id = uuid.uuid4()
     with transaction.atomic():
         products = stock_reserve(lines=lines, order_id=order_id)
@@ -141,7 +144,8 @@ def order_mark_paid(*, order_id: uuid.UUID) -> bool:
 
 
 def order_mark_payment_failed(*, order_id: uuid.UUID) -> None:
-    """Payment declined or abandoned: pending -> payment_failed, stock returned."""
+    """Payment declined or abandoned: pending -> payment_failed, and everything the
+    order holds is given back (its stock; a discount code's use goes here too)."""
     with transaction.atomic():
         order = _locked(order_id)
         if order.status == OrderStatus.PENDING:
@@ -161,17 +165,21 @@ def order_cancel(*, order_id: uuid.UUID, reason: str = "Cancelled") -> Order:
 
     A pending order's charge, if still queued, sees the cancellation and does
     not charge; if it was already at the provider, its capture is refunded
-    when it lands. Raises IllegalOrderTransition (409) in any other status.
+    when it lands; one awaiting the customer (requires_action) is cancelled
+    at the provider. Raises IllegalOrderTransition (409) in any other status.
     """
     from payments import services as payment_services
     from payments.errors import PaymentFailed
-    from payments.state import REFUNDABLE
+    from payments.state import REFUNDABLE, PaymentStatus
 
     with transaction.atomic():
         order = _locked(order_id)
         _move(order, OrderStatus.CANCELLED)
         payment = getattr(order, "payment", None)
         refund_payment_id = payment.id if payment and payment.status in REFUNDABLE else None
+        awaiting_customer = payment is not None and payment.status == PaymentStatus.REQUIRES_ACTION
+    if awaiting_customer:
+        payment_services.payment_void(order_id=order_id)
     if refund_payment_id:
         try:
             payment_services.refund_create(payment_id=refund_payment_id, reason=reason)
@@ -198,7 +206,13 @@ def order_status_set(*, order_id: uuid.UUID, status: str) -> Order:
 
 
 def orders_expire_pending() -> int:
-    """Cancel orders pending longer than ORDER_PENDING_TIMEOUT; returns how many."""
+    """Cancel orders pending longer than ORDER_PENDING_TIMEOUT; returns how many.
+
+    A payment still awaiting the customer (requires_action) is cancelled at
+    the provider once its order's cancellation has committed.
+    """
+    from payments import services as payment_services
+
     cutoff = timezone.now() - timezone.timedelta(seconds=settings.ORDER_PENDING_TIMEOUT)
     ids = list(
         Order.objects.filter(status=OrderStatus.PENDING, created_at__lt=cutoff).values_list(
@@ -213,6 +227,7 @@ def orders_expire_pending() -> int:
                 continue
             _move(order, OrderStatus.CANCELLED)
             expired += 1
+        payment_services.payment_void(order_id=order_id)
     if expired:
         logger.info("Expired %s pending orders and returned their stock", expired)
     return expired

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsAdminRole
+from ecommerce.api.card_numbers import card_data_refuse
 from ecommerce.api.errors import ApplicationError
 from ecommerce.api.exceptions import error_body
 from ecommerce.api.ids import PREFIXES, uuid_from_path
@@ -69,8 +70,17 @@ _ORDER_LIST_SCHEMA = PageLimitPagination().get_paginated_response_schema(
 )
 
 
-def _order_output(order: Order) -> dict:
-    return OrderOutputSerializer(order).data
+def _order_output(order: Order, viewer=None) -> dict:
+    """The order as the API shows it; ``viewer`` (the requester) sees the payment's
+    ``nextAction`` when it is their own order. Without one (a response that is
+    stored to be replayed) it is never included."""
+    return OrderOutputSerializer(order, context={"viewer": viewer}).data
+
+
+def _private(response: Response) -> Response:
+    # Orders and payments can carry a client secret: no cache keeps them.
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _visible_order(request: Request, order_id: str) -> Order:
@@ -118,7 +128,11 @@ class OrderListCreateView(APIView):
         )
         paginator = PageLimitPagination()
         page = paginator.paginate_queryset(orders, request)
-        return paginator.get_paginated_response(OrderOutputSerializer(page, many=True).data)
+        return _private(
+            paginator.get_paginated_response(
+                OrderOutputSerializer(page, many=True, context={"viewer": request.user}).data
+            )
+        )
 
     @extend_schema(
         tags=["orders"],
@@ -131,10 +145,21 @@ class OrderListCreateView(APIView):
                 "or idempotency_request_in_progress."
             ),
             422: OpenApiResponse(description="idempotency_key_reused."),
+            503: OpenApiResponse(
+                description="service_unavailable: the payment provider refuses us."
+            ),
         },
         summary="Place an order",
+        description=(
+            "`paymentToken` is the provider's token: with the simulator a test token "
+            "(`tok_visa`, `tok_chargeDeclined`, `tok_threeDSecure`...), with Stripe a "
+            "PaymentMethod id (`pm_...`) made by Stripe.js; one the provider cannot charge "
+            "is 400 on `paymentToken`. Card numbers are never accepted: a body carrying one "
+            "(13 to 19 digits passing the Luhn check, in any field) is 400 validation_error."
+        ),
     )
     def post(self, request: Request) -> Response | HttpResponse:
+        card_data_refuse(request.data)
         body = OrderCreateInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         key = request.headers.get(IDEMPOTENCY_HEADER)
@@ -206,7 +231,7 @@ class OrderDetailView(APIView):
         summary="An order (its owner or an admin)",
     )
     def get(self, request: Request, order_id: str) -> Response:
-        return Response(_order_output(_visible_order(request, order_id)))
+        return _private(Response(_order_output(_visible_order(request, order_id), request.user)))
 
     @extend_schema(
         tags=["orders"],
@@ -229,7 +254,7 @@ class OrderDetailView(APIView):
         body = OrderStatusInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         services.order_status_set(order_id=order.id, status=body.validated_data["status"])
-        return Response(_order_output(_visible_order(request, order_id)))
+        return _private(Response(_order_output(_visible_order(request, order_id), request.user)))
 
 
 class OrderCancelView(APIView):
@@ -251,4 +276,4 @@ class OrderCancelView(APIView):
     def post(self, request: Request, order_id: str) -> Response:
         order = _visible_order(request, order_id)
         services.order_cancel(order_id=order.id)
-        return Response(_order_output(_visible_order(request, order_id)))
+        return _private(Response(_order_output(_visible_order(request, order_id), request.user)))

@@ -37,8 +37,12 @@ class PaymentAdmin(admin.ModelAdmin):
     inlines = [RefundInline]
     actions = ["refund_remaining"]
 
+    # The client secret is the customer's, for finishing 3-D Secure: staff see
+    # the status (requires_action, disputed with its reason), never the secret.
+    exclude = ("next_action_client_secret",)
+
     def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
-        return [field.name for field in Payment._meta.fields]
+        return [field.name for field in Payment._meta.fields if field.name not in self.exclude]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

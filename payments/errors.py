@@ -25,3 +25,15 @@ class InvalidWebhookEvent(ApplicationError):
     code = "validation_error"
     status = 400
     message = "The webhook event is malformed."
+
+
+class PaymentTokenInvalid(ApplicationError):
+    code = "validation_error"
+    status = 400
+    message = "The payment token cannot be charged."
+
+
+class UnknownPaymentIntent(ApplicationError):
+    code = "not_found"
+    status = 404
+    message = "The event names a payment this shop does not know."

@@ -26,7 +26,19 @@ class Payment(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     failure_code = models.CharField(max_length=64, blank=True, default="")
     failure_message = models.CharField(max_length=255, blank=True, default="")
+    # While requires_action: what the shop's frontend does next, and the
+    # provider's client secret for it. Shown only to the order's owner, never
+    # in the admin; cleared once the payment leaves requires_action. New
+    # columns carry a database default: pods of the previous release insert
+    # payments without them during a rollout.
+    next_action_type = models.CharField(max_length=32, blank=True, default="", db_default="")
+    next_action_client_secret = models.CharField(
+        max_length=255, blank=True, default="", db_default=""
+    )
     captured_at = models.DateTimeField(null=True, blank=True)
+    dispute_reference = models.CharField(max_length=255, blank=True, default="", db_default="")
+    dispute_reason = models.CharField(max_length=64, blank=True, default="", db_default="")
+    disputed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -52,7 +64,15 @@ class Payment(models.Model):
                 condition=models.Q(status__in=PaymentStatus.values), name="payment_status_valid"
             ),
         ]
-        indexes = [models.Index(fields=["status", "updated_at"], name="payment_status_updated_idx")]
+        indexes = [
+            models.Index(fields=["status", "updated_at"], name="payment_status_updated_idx"),
+            # Stripe's webhooks name the PaymentIntent.
+            models.Index(
+                fields=["provider_reference"],
+                name="payment_provider_reference_idx",
+                condition=~models.Q(provider_reference=""),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Payment {self.id.hex[:8]} ({self.status})"

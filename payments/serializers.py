@@ -1,9 +1,15 @@
 from decimal import Decimal
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ecommerce.api.ids import PREFIXES, PublicIdField
 from ecommerce.api.serializers import StrictInputSerializer
+from orders.serializers import (
+    NextActionField,
+    NextActionOutputSerializer,
+    without_empty_next_action,
+)
 from payments.models import Refund
 from payments.state import PaymentStatus
 
@@ -33,9 +39,16 @@ class PaymentOutputSerializer(serializers.Serializer):
     )
     provider = serializers.CharField()
     failureCode = serializers.CharField(source="failure_code", allow_blank=True)
+    nextAction = extend_schema_field(NextActionOutputSerializer)(NextActionField)(
+        help_text="Only while `requires_action`, and only for the order's owner: "
+        "`{type, clientSecret}` for the shop's frontend to finish 3-D Secure. Absent otherwise."
+    )
     refunds = RefundOutputSerializer(many=True, source="refunds.all")
     createdAt = serializers.DateTimeField(source="created_at")
     updatedAt = serializers.DateTimeField(source="updated_at")
+
+    def to_representation(self, instance) -> dict:
+        return without_empty_next_action(super().to_representation(instance))
 
 
 class RefundInputSerializer(StrictInputSerializer):

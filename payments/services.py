@@ -4,6 +4,7 @@ The provider is never called inside a transaction that holds row locks: each
 operation locks, decides and records in short transactions around the call.
 """
 
+import functools
 import logging
 import time
 import uuid
@@ -11,30 +12,91 @@ from decimal import Decimal
 
 import orjson
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from ecommerce.api.ids import PREFIXES, parse_public_id
+from ecommerce.api.errors import ServiceUnavailable
+from ecommerce.api.ids import PREFIXES, parse_public_id, public_id
 from orders.models import Order
 from payments.errors import (
     InvalidSignature,
     InvalidWebhookEvent,
     PaymentFailed,
     PaymentNotRefundable,
+    PaymentTokenInvalid,
     RefundExceedsCapture,
 )
 from payments.gateway import (
+    ChargeContext,
+    ChargeResult,
+    GatewayError,
+    GatewayPermanentError,
     GatewayTransientError,
+    InvalidPaymentToken,
     PaymentDeclined,
     get_gateway,
     webhook_signature_valid,
 )
 from payments.models import Payment, Refund, WebhookEvent
-from payments.state import REFUNDABLE, PaymentStatus, payment_transition_check
+from payments.state import (
+    AWAITING_CAPTURE,
+    REFUNDABLE,
+    PaymentStatus,
+    payment_transition_check,
+)
 
 logger = logging.getLogger(__name__)
 
 CENT = Decimal("0.01")
+
+# The provider's last permanent error, for /ready (see gateway_error_record).
+GATEWAY_ERROR_KEY = "payments:gateway_error"
+GATEWAY_ERROR_TTL = 3600
+
+
+def gateway_error_record(error: GatewayPermanentError) -> None:
+    """Log a permanent provider error and show it on /ready for an hour.
+
+    Readiness stays 200: a bad key is the operator's to fix, and taking every
+    pod out of the load balancer would stop the catalog too. The next capture
+    clears it.
+    """
+    logger.error(
+        "Payment provider %s refused a request permanently: %s: %s",
+        get_gateway().name,
+        error.code,
+        error.message,
+    )
+    cache.set(
+        GATEWAY_ERROR_KEY,
+        {"code": error.code, "since": timezone.now().strftime("%Y-%m-%dT%H:%M:%SZ")},
+        GATEWAY_ERROR_TTL,
+    )
+
+
+def gateway_error_current() -> dict | None:
+    """What /ready shows: ``{"code", "since"}`` of the last permanent error, or None."""
+    return cache.get(GATEWAY_ERROR_KEY)
+
+
+def payment_token_check(*, token: str | None) -> None:
+    """Before an order is written: the provider must be able to charge ``token``.
+
+    Raises PaymentTokenInvalid (400 on ``paymentToken``); ServiceUnavailable
+    when the provider refuses us permanently (a bad key): no order is made
+    that could not be paid.
+    """
+    check = getattr(get_gateway(), "token_check", None)
+    if check is None:
+        return
+    try:
+        check(token or "")
+    except InvalidPaymentToken as exc:
+        raise PaymentTokenInvalid(details={"paymentToken": [exc.message]}) from None
+    except GatewayPermanentError as exc:
+        gateway_error_record(exc)
+        raise ServiceUnavailable("Payments are unavailable; no order was placed.") from None
 
 
 def payment_create(*, order: Order, token: str | None) -> Payment:
@@ -51,10 +113,12 @@ def payment_create(*, order: Order, token: str | None) -> Payment:
 def payment_charge(*, payment_id: uuid.UUID) -> str:
     """Charge a processing payment once; safe to run any number of times.
 
-    Returns what happened: ``captured``, ``declined``, ``retry`` is never
-    returned (a transient error is raised for RQ to retry), ``skipped`` when
-    the payment is no longer processing, ``voided`` when its order was
-    cancelled before the charge, ``failed`` after the last attempt.
+    Returns what happened: ``captured``, ``declined``, ``requires_action``
+    (the customer must authenticate; the webhook tells the outcome), ``retry``
+    is never returned (a transient error is raised for RQ to retry),
+    ``skipped`` when the payment is no longer processing, ``voided`` when its
+    order was cancelled before the charge, ``failed`` after the last attempt
+    or a permanent provider error (logged, shown on /ready, not retried).
     Raises GatewayTransientError while attempts remain.
     """
     from orders import services as order_services
@@ -65,28 +129,150 @@ def payment_charge(*, payment_id: uuid.UUID) -> str:
             return "skipped"
         if not order_services.order_awaits_payment(order_id=payment.order_id):
             _fail_locked(payment, "order_cancelled", "The order was cancelled before payment.")
+            if payment.provider_reference:
+                # An intent an earlier attempt made and never confirmed: cancel it
+                # at the provider too, once this has committed (never under the lock).
+                transaction.on_commit(
+                    functools.partial(_intent_cancel_quietly, payment.provider_reference)
+                )
             return "voided"
         payment.attempts += 1
         payment.save(update_fields=["attempts", "updated_at"])
         attempt = payment.attempts
 
+    context = ChargeContext(
+        payment_id=payment.id,
+        order_id=payment.order_id,
+        attempt=attempt,
+        reference=payment.provider_reference,
+        reference_record=functools.partial(_payment_reference_record, payment.id),
+    )
     try:
         result = get_gateway().charge(
             amount=payment.amount,
             currency=payment.currency,
             token=payment.payment_token,
             idempotency_key=f"charge-{payment.id}",
+            context=context,
         )
     except PaymentDeclined as exc:
         _payment_fail(payment_id, exc.code, exc.message)
         return "declined"
+    except GatewayPermanentError as exc:
+        gateway_error_record(exc)
+        _payment_fail(payment_id, "provider_error", f"{exc.code}: {exc.message}")
+        return "failed"
     except GatewayTransientError as exc:
         if attempt >= settings.PAYMENT_MAX_ATTEMPTS:
             _payment_fail(payment_id, "gateway_unavailable", str(exc)[:255])
             return "failed"
         logger.warning("Charge attempt %s of payment %s failed: %s", attempt, payment_id, exc)
         raise
+    if result.requires_action:
+        return _payment_requires_action(payment_id, result)
     return _payment_capture(payment_id, result.reference)
+
+
+def _intent_cancel_quietly(reference: str) -> None:
+    cancel = getattr(get_gateway(), "intent_cancel", None)
+    if cancel is None:
+        return
+    try:
+        cancel(reference)
+    except GatewayError as exc:
+        logger.warning("Could not cancel %s at the provider: %s", reference, exc)
+
+
+def _payment_reference_record(payment_id: uuid.UUID, reference: str) -> None:
+    """The provider's payment object, stored before it is asked to charge it."""
+    Payment.objects.filter(pk=payment_id, provider_reference="").update(
+        provider_reference=reference[:255], updated_at=timezone.now()
+    )
+
+
+def _payment_requires_action(payment_id: uuid.UUID, result: ChargeResult) -> str:
+    with transaction.atomic():
+        payment = _locked(payment_id)
+        if payment is None or payment.status != PaymentStatus.PROCESSING:
+            return "skipped"
+        payment_transition_check(payment.status, PaymentStatus.REQUIRES_ACTION)
+        payment.status = PaymentStatus.REQUIRES_ACTION
+        payment.provider_reference = result.reference[:255]
+        payment.next_action_type = result.action_type[:32]
+        payment.next_action_client_secret = result.client_secret[:255]
+        payment.save()
+    return "requires_action"
+
+
+def payment_refresh(*, payment_id: uuid.UUID) -> str:
+    """Ask the provider about a payment awaiting the customer whose webhook never came.
+
+    Applies what the provider says: ``captured`` (refunded at once if the
+    order was cancelled meanwhile), ``failed``, or ``waiting`` (still
+    requires_action: asked again after PAYMENT_SWEEP_AFTER; if its order is no
+    longer pending, the provider is told to cancel). ``retry`` on a provider
+    error, ``skipped`` when there is nothing to ask.
+    """
+    from orders import services as order_services
+
+    payment = Payment.objects.filter(pk=payment_id).first()
+    state_of = getattr(get_gateway(), "intent_state", None)
+    if (
+        payment is None
+        or payment.status not in AWAITING_CAPTURE
+        or not payment.provider_reference
+        or state_of is None
+    ):
+        return "skipped"
+    try:
+        state = state_of(payment.provider_reference)
+    except GatewayPermanentError as exc:
+        gateway_error_record(exc)
+        return "retry"
+    except GatewayError as exc:
+        logger.warning("Asking the provider about payment %s failed: %s", payment_id, exc)
+        return "retry"
+    if state.status == "succeeded":
+        return _payment_capture(payment_id, state.reference)
+    if state.status in ("failed", "canceled"):
+        _payment_fail(
+            payment_id,
+            state.failure_code or state.status,
+            state.failure_message or f"The provider reports the payment {state.status}.",
+        )
+        return "failed"
+    if not order_services.order_awaits_payment(order_id=payment.order_id):
+        payment_void(order_id=payment.order_id)
+        return "voided"
+    Payment.objects.filter(pk=payment_id).update(updated_at=timezone.now())
+    return "waiting"
+
+
+def payment_void(*, order_id: uuid.UUID) -> str:
+    """The order was cancelled or expired while its payment awaited the customer:
+    the provider is told to cancel it, and the payment fails (``order_cancelled``).
+
+    Only a payment in requires_action is touched (a processing one has a job
+    that sees the cancellation itself). When the provider answers that it
+    captured already, the payment is left for the webhook or the sweep to
+    record, and that capture is refunded (the order is no longer pending).
+    Returns ``voided``, ``captured_meanwhile``, ``retry`` or ``skipped``.
+    """
+    payment = Payment.objects.filter(order_id=order_id).first()
+    if payment is None or payment.status != PaymentStatus.REQUIRES_ACTION:
+        return "skipped"
+    cancel = getattr(get_gateway(), "intent_cancel", None)
+    try:
+        cancelled = cancel(payment.provider_reference) if cancel else True
+    except GatewayError as exc:
+        if isinstance(exc, GatewayPermanentError):
+            gateway_error_record(exc)
+        logger.warning("Cancelling payment %s at the provider failed: %s", payment.id, exc)
+        return "retry"
+    if not cancelled:
+        return "captured_meanwhile"
+    _payment_fail(payment.id, "order_cancelled", "The order was cancelled before payment.")
+    return "voided"
 
 
 def refund_create(
@@ -125,13 +311,24 @@ def refund_create(
             amount=amount,
             currency=payment.currency,
             idempotency_key=f"refund-{refund.id}",
+            metadata=_refund_metadata(refund),
         )
-    except (PaymentDeclined, GatewayTransientError) as exc:
+    except (PaymentDeclined, GatewayTransientError, GatewayPermanentError) as exc:
+        if isinstance(exc, GatewayPermanentError):
+            gateway_error_record(exc)
         Refund.objects.filter(pk=refund.pk, status=Refund.Status.PENDING).update(
             status=Refund.Status.FAILED, failure_message=str(exc)[:255]
         )
         raise PaymentFailed("The provider refused the refund; nothing was refunded.") from exc
     return _refund_complete(refund.id, result.reference)
+
+
+def _refund_metadata(refund: Refund) -> dict[str, str]:
+    """Carried by the provider's refund: its webhook names our refund by it."""
+    return {
+        "refund_id": refund.id.hex,
+        "payment_id": public_id(PREFIXES["payment"], refund.payment_id),
+    }
 
 
 def refund_resume(*, refund_id: uuid.UUID) -> str:
@@ -156,7 +353,11 @@ def refund_resume(*, refund_id: uuid.UUID) -> str:
             amount=refund.amount,
             currency=refund.payment.currency,
             idempotency_key=f"refund-{refund.id}",
+            metadata=_refund_metadata(refund),
         )
+    except GatewayPermanentError as exc:
+        gateway_error_record(exc)
+        return "retry"
     except PaymentDeclined as exc:
         Refund.objects.filter(pk=refund.pk, status=Refund.Status.PENDING).update(
             status=Refund.Status.FAILED, failure_message=str(exc)[:255]
@@ -171,11 +372,14 @@ def refund_resume(*, refund_id: uuid.UUID) -> str:
 
 def payments_sweep() -> int:
     """Re-queue charges whose job was lost (e.g. Redis was down at order time),
-    and refunds left pending by a process that died while calling the provider.
+    refunds left pending by a process that died while calling the provider,
+    and ask the provider about payments awaiting the customer whose webhook
+    never came.
 
     A processing payment or pending refund untouched for PAYMENT_SWEEP_AFTER
     seconds gets its job again; both are idempotent, so a slow one is not
-    harmed. Returns how many jobs were queued.
+    harmed. A requires_action payment as old gets ``payment_refresh``.
+    Returns how many jobs were queued.
     """
     from ecommerce.jobs import job_enqueue
     from payments import tasks
@@ -202,9 +406,21 @@ def payments_sweep() -> int:
     )
     for refund_id in refund_ids:
         job_enqueue(tasks.refund_resume, refund_id=str(refund_id), queue="payments")
-    if ids or refund_ids:
-        logger.info("Payment sweep re-queued %s charges and %s refunds", len(ids), len(refund_ids))
-    return len(ids) + len(refund_ids)
+    waiting_ids = list(
+        Payment.objects.filter(
+            status=PaymentStatus.REQUIRES_ACTION, updated_at__lt=stale_before
+        ).values_list("id", flat=True)[:500]
+    )
+    for payment_id in waiting_ids:
+        job_enqueue(tasks.payment_refresh, payment_id=str(payment_id), queue="payments")
+    if ids or refund_ids or waiting_ids:
+        logger.info(
+            "Payment sweep re-queued %s charges and %s refunds; asked about %s awaiting customers",
+            len(ids),
+            len(refund_ids),
+            len(waiting_ids),
+        )
+    return len(ids) + len(refund_ids) + len(waiting_ids)
 
 
 def webhook_handle(*, body: bytes, signature: str) -> bool:
@@ -225,24 +441,16 @@ def webhook_handle(*, body: bytes, signature: str) -> bool:
     )
     if not valid:
         raise InvalidSignature()
-    event = _webhook_event_parse(body)
+    event = webhook_event_parse(body)
     data = event.get("data") if isinstance(event.get("data"), dict) else {}
     payment_id = parse_public_id(PREFIXES["payment"], str(data.get("paymentId", "")))
     refund_after = False
-    # The event id and its effect commit together: an effect that fails rolls
-    # the id back too, so the provider's redelivery applies it instead of being
-    # taken for a replay. A concurrent duplicate waits on the unique index and
-    # then finds the id taken.
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                WebhookEvent.objects.create(event_id=event["id"], type=event["type"], payload=event)
-        except IntegrityError:
-            logger.info("Webhook event %s replayed; ignored", event["id"])
+        if not webhook_event_record(event):
             return False
         if event["type"] == "charge.succeeded" and payment_id:
-            _, refund_after = _payment_capture_record(
-                payment_id, str(data.get("reference", ""))[:255]
+            _, refund_after = payment_capture_record(
+                payment_id=payment_id, reference=str(data.get("reference", ""))[:255]
             )
         elif event["type"] == "charge.failed" and payment_id:
             _payment_fail(
@@ -254,11 +462,32 @@ def webhook_handle(*, body: bytes, signature: str) -> bool:
             )
     if refund_after:
         # After the commit: the provider is never called under row locks.
-        _refund_cancelled_capture(payment_id)
+        refund_cancelled_capture(payment_id=payment_id)
     return True
 
 
-def _webhook_event_parse(body: bytes) -> dict:
+def webhook_event_record(event: dict) -> bool:
+    """Record a provider event by its id, in the caller's transaction; False for a replay.
+
+    The event id and its effect commit together: an effect that fails rolls
+    the id back too, so the provider's redelivery applies it instead of being
+    taken for a replay. A concurrent duplicate waits on the unique index and
+    then finds the id taken.
+    """
+    try:
+        with transaction.atomic():
+            WebhookEvent.objects.create(event_id=event["id"], type=event["type"], payload=event)
+    except IntegrityError:
+        logger.info("Webhook event %s replayed; ignored", event["id"])
+        return False
+    return True
+
+
+def webhook_event_parse(body: bytes) -> dict:
+    """A provider event: a JSON object with string ``id`` and ``type``, no NUL anywhere.
+
+    Raises InvalidWebhookEvent.
+    """
     try:
         event = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -295,23 +524,26 @@ def _has_nul(value: object) -> bool:
 
 
 def _payment_capture(payment_id: uuid.UUID, reference: str) -> str:
-    outcome, refund_after = _payment_capture_record(payment_id, reference)
+    outcome, refund_after = payment_capture_record(payment_id=payment_id, reference=reference)
     if refund_after:
-        _refund_cancelled_capture(payment_id)
+        refund_cancelled_capture(payment_id=payment_id)
     return outcome
 
 
-def _payment_capture_record(payment_id: uuid.UUID, reference: str) -> tuple[str, bool]:
+def payment_capture_record(*, payment_id: uuid.UUID, reference: str) -> tuple[str, bool]:
     """Record a capture; returns ``(outcome, whether the capture must be refunded)``.
 
-    The second is True when the order was cancelled while the provider was
-    charging: the caller refunds once this transaction has committed.
+    Only a payment still awaiting capture (processing, requires_action) is
+    captured: a replayed or late success changes nothing. The second value is
+    True when the order was cancelled while the provider was charging: the
+    caller refunds once this transaction has committed. Takes the payment's
+    row lock, then the order's.
     """
     from orders import services as order_services
 
     with transaction.atomic():
         payment = _locked(payment_id)
-        if payment is None or payment.status != PaymentStatus.PROCESSING:
+        if payment is None or payment.status not in AWAITING_CAPTURE:
             return "skipped", False
         payment_transition_check(payment.status, PaymentStatus.CAPTURED)
         payment.status = PaymentStatus.CAPTURED
@@ -319,12 +551,16 @@ def _payment_capture_record(payment_id: uuid.UUID, reference: str) -> tuple[str,
         payment.captured_amount = payment.amount
         payment.captured_at = timezone.now()
         payment.failure_code = payment.failure_message = ""
+        payment.next_action_type = payment.next_action_client_secret = ""
         payment.save()
         order_paid = order_services.order_mark_paid(order_id=payment.order_id)
+    if order_paid:
+        # The provider takes our requests again: /ready stops showing its last refusal.
+        cache.delete(GATEWAY_ERROR_KEY)
     return "captured", not order_paid
 
 
-def _refund_cancelled_capture(payment_id: uuid.UUID) -> None:
+def refund_cancelled_capture(*, payment_id: uuid.UUID) -> None:
     """Give back a capture whose order was cancelled during the charge.
 
     A refused refund must not undo the recorded capture nor fail the job
@@ -337,12 +573,22 @@ def _refund_cancelled_capture(payment_id: uuid.UUID) -> None:
         logger.exception("Refund of payment %s, captured after its order was cancelled", payment_id)
 
 
-def _payment_fail(payment_id: uuid.UUID, code: str, message: str) -> None:
+def payment_fail(*, payment_id: uuid.UUID, code: str, message: str) -> bool:
+    """A payment still awaiting capture fails; its order becomes payment_failed.
+
+    Returns False (and changes nothing) for a payment no longer awaiting
+    capture: a late or replayed failure never undoes a capture or a refund.
+    """
     with transaction.atomic():
         payment = _locked(payment_id)
-        if payment is None or payment.status != PaymentStatus.PROCESSING:
-            return
+        if payment is None or payment.status not in AWAITING_CAPTURE:
+            return False
         _fail_locked(payment, code, message)
+    return True
+
+
+def _payment_fail(payment_id: uuid.UUID, code: str, message: str) -> bool:
+    return payment_fail(payment_id=payment_id, code=code, message=message)
 
 
 def _fail_locked(payment: Payment, code: str, message: str) -> None:
@@ -352,7 +598,10 @@ def _fail_locked(payment: Payment, code: str, message: str) -> None:
     payment.status = PaymentStatus.FAILED
     payment.failure_code = code[:64]
     payment.failure_message = message[:255]
+    payment.next_action_type = payment.next_action_client_secret = ""
     payment.save()
+    # What the order held (its stock, and a discount use once codes exist) is
+    # given back by this one service: the hook for anything else an order holds.
     order_services.order_mark_payment_failed(order_id=payment.order_id)
 
 

@@ -20,6 +20,13 @@ def refund_resume(*, refund_id: str) -> str:
     return resume(refund_id=uuid.UUID(refund_id))
 
 
+def payment_refresh(*, payment_id: str) -> str:
+    """Ask the provider about a payment awaiting the customer (see the service)."""
+    from payments.services import payment_refresh as refresh
+
+    return refresh(payment_id=uuid.UUID(payment_id))
+
+
 def payments_sweep() -> int:
     from payments.services import payments_sweep as sweep
 

@@ -4,6 +4,9 @@ from payments import views
 urlpatterns = [
     *api_path("payments/webhook", views.PaymentWebhookView.as_view(), name="payment-webhook"),
     *api_path(
+        "payments/webhook/stripe", views.StripeWebhookView.as_view(), name="payment-webhook-stripe"
+    ),
+    *api_path(
         "payments/<str:payment_id>", views.PaymentDetailView.as_view(), name="payment-detail"
     ),
     *api_path(

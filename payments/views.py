@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsAdminRole
 from ecommerce.api.ids import PREFIXES, uuid_from_path
-from payments import selectors, services
+from payments import selectors, services, stripe_webhook
 from payments.serializers import PaymentOutputSerializer, RefundInputSerializer
 
 SIGNATURE_HEADER = "X-Signature"
@@ -65,7 +65,11 @@ class PaymentDetailView(APIView):
         summary="A payment (owner of the order or an admin)",
     )
     def get(self, request: Request, payment_id: str) -> Response:
-        return Response(PaymentOutputSerializer(_visible_payment(request, payment_id)).data)
+        payment = _visible_payment(request, payment_id)
+        response = Response(PaymentOutputSerializer(payment, context={"viewer": request.user}).data)
+        # It can carry the client secret: no cache keeps it.
+        response["Cache-Control"] = "no-store"
+        return response
 
 
 class PaymentRefundView(APIView):
@@ -135,5 +139,73 @@ class PaymentWebhookView(APIView):
         body = request._request.body
         applied = services.webhook_handle(
             body=body, signature=request.headers.get(SIGNATURE_HEADER, "")
+        )
+        return Response({"received": True, "applied": applied})
+
+
+_STRIPE_EVENT = {
+    "type": "object",
+    "required": ["id", "type"],
+    "properties": {
+        "id": {
+            **_EVENT_TEXT,
+            "description": "Stripe's event id (`evt_...`); a replay changes nothing.",
+        },
+        "type": {
+            **_EVENT_TEXT,
+            "description": "`payment_intent.succeeded`, `payment_intent.payment_failed`, "
+            "`payment_intent.canceled`, `charge.refunded` and `charge.dispute.created` act; "
+            "other types are recorded only.",
+        },
+        "data": {
+            "type": "object",
+            "description": "`object`: the PaymentIntent, Charge or Dispute the event is about.",
+        },
+    },
+    "additionalProperties": True,
+}
+
+
+class StripeWebhookView(APIView):
+    """Stripe's events: authenticated by Stripe's signature, not by a user token."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes: list = []
+
+    @extend_schema(
+        tags=["payments"],
+        request={"application/json": _STRIPE_EVENT},
+        parameters=[
+            OpenApiParameter(
+                stripe_webhook.SIGNATURE_HEADER,
+                str,
+                OpenApiParameter.HEADER,
+                required=True,
+                description="Stripe's `t=<unix time>,v1=<signature>` over the raw body with "
+                "STRIPE_WEBHOOK_SECRET, checked by the official library within "
+                "PAYMENT_WEBHOOK_TOLERANCE seconds.",
+            )
+        ],
+        responses={
+            200: {
+                "type": "object",
+                "properties": {
+                    "received": {"type": "boolean"},
+                    "applied": {"type": "boolean", "description": "false for a replayed event"},
+                },
+            },
+            400: OpenApiResponse(description="invalid_signature or validation_error."),
+            404: OpenApiResponse(description="not_found: a PaymentIntent this shop does not know."),
+            503: OpenApiResponse(description="service_unavailable: Stripe could not be asked."),
+        },
+        auth=[],
+        summary="Stripe webhook",
+    )
+    def post(self, request: Request) -> Response:
+        # The signature covers the raw bytes: read them before any parsing.
+        applied = stripe_webhook.stripe_webhook_handle(
+            body=request._request.body,
+            signature=request.headers.get(stripe_webhook.SIGNATURE_HEADER, ""),
         )
         return Response({"received": True, "applied": applied})

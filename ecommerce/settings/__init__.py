@@ -462,6 +462,9 @@ LOGGING = {
     "loggers": {
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "INFO"},
+        # The Stripe library logs request details at INFO and DEBUG; ours say
+        # what matters, and nothing of it can carry the key.
+        "stripe": {"level": "WARNING"},
     },
 }
 
@@ -474,10 +477,23 @@ METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"])
 
 # --- Orders and payments ------------------------------------------------------
-# The provider class (see payments.gateway.PaymentGateway).
-PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="payments.gateway.SimulatedGateway")
+# The provider: `simulated`, `stripe`, or a dotted path to a gateway class
+# (see payments.gateway.PaymentGateway and PAYMENT_GATEWAY_ALIASES).
+PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="simulated")
 PAYMENT_SIMULATOR_DELAY_MS = env.int("PAYMENT_SIMULATOR_DELAY_MS", default=0)
-PAYMENT_WEBHOOK_SECRET = env.str("PAYMENT_WEBHOOK_SECRET", default="")
+# The simulator's webhook secret. `make run` (DEBUG) gets a development one, so
+# `manage.py payment_simulate_authentication` can finish a 3-D Secure payment.
+_DEV_PAYMENT_WEBHOOK_SECRET = "whsec_simulator_dev_only"  # noqa: S105
+PAYMENT_WEBHOOK_SECRET = env.str(
+    "PAYMENT_WEBHOOK_SECRET", default=_DEV_PAYMENT_WEBHOOK_SECRET if DEBUG else ""
+)
+# PAYMENT_GATEWAY=stripe: the secret API key (sk_... or a restricted rk_...),
+# the webhook endpoint's signing secret (whsec_...), and the API's address
+# (Stripe's own; tests point it at a local Stripe-compatible server). Without
+# a key the process refuses to start (payments.stripe_gateway).
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="https://api.stripe.com")
 PAYMENT_WEBHOOK_TOLERANCE = env.int("PAYMENT_WEBHOOK_TOLERANCE", default=300)
 # Charge attempts before a payment is failed, and RQ's waits between them (s).
 PAYMENT_MAX_ATTEMPTS = env.int("PAYMENT_MAX_ATTEMPTS", default=4)

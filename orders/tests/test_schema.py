@@ -44,8 +44,10 @@ def test_order_object_has_the_contract_fields_in_camel_case(schema):
     order = schema["components"]["schemas"]["OrderOutput"]["properties"]
 
     assert set(order) >= ORDER_FIELDS
-    payment = schema["components"]["schemas"]["OrderPaymentOutput"]["properties"]
-    assert set(payment) == {"id", "status", "amount"}
+    payment = schema["components"]["schemas"]["OrderPaymentOutput"]
+    # nextAction: only while requires_action, for the owner (so not required).
+    assert set(payment["properties"]) == {"id", "status", "amount", "nextAction"}
+    assert set(payment["required"]) == {"id", "status", "amount"}
     item = schema["components"]["schemas"]["OrderItemOutput"]["properties"]
     assert set(item) == {"productId", "name", "unitPrice", "quantity", "lineTotal"}
 

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import redis
 from django.db import connection
@@ -317,6 +317,121 @@ class ApiServer:
 
 class _ServerExited(Exception):
     pass
+
+
+class LocalStripe:
+    """``localstripe`` (a stateful Stripe-compatible server) on a free port, from scratch.
+
+    The official library talks to it when ``STRIPE_API_BASE`` is its ``url``.
+    It delivers webhooks itself, signed in Stripe's scheme, to the endpoints
+    registered with ``webhook_register``. Run as installed, with
+    ``--from-scratch``: it still writes its whole store to
+    /tmp/localstripe.pickle after every write, a file every instance shares,
+    but one started from scratch never reads it, so parallel runs do not see
+    each other's objects.
+    """
+
+    def __init__(self, *, log_path: Path) -> None:
+        self.log_path = log_path
+        self.port = 0
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        for attempt in range(3):
+            self.port = free_port()
+            with self.log_path.open("a") as log:
+                self.process = subprocess.Popen(  # noqa: S603 - our own argv
+                    [str(VENV_BIN / "localstripe"), "--port", str(self.port), "--from-scratch"],
+                    cwd=self.log_path.parent,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            try:
+                wait_for(self._serving, timeout=30, interval=0.05, what="localstripe to serve")
+                return
+            except _ServerExited:
+                if attempt == 2:
+                    raise AssertionError(
+                        f"localstripe exited:\n{self.log_text()[-4000:]}"
+                    ) from None
+
+    def _serving(self) -> bool:
+        if self.process.poll() is not None:
+            raise _ServerExited()
+        return self.call("GET", "/v1/balance").status == 200
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        self.process = None
+
+    def call(self, method: str, path: str, form: dict[str, str] | None = None, **kwargs) -> Reply:
+        """A request as the library makes it: form-encoded, with a secret key."""
+        headers = {"Authorization": "Bearer sk_test_localstripe", **kwargs.pop("headers", {})}
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        body = urlencode(form or {}).encode() if form is not None else None
+        if body is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            raw = response.read()
+        except (OSError, http.client.HTTPException) as exc:
+            return Reply(None, error=f"{type(exc).__name__}: {exc}")
+        finally:
+            conn.close()
+        try:
+            data = json.loads(raw) if raw else None
+        except ValueError:
+            data = raw.decode(errors="replace")
+        return Reply(response.status, data)
+
+    def payment_method(self, card_number: str) -> str:
+        """What Stripe.js does in the customer's browser: the card becomes a ``pm_...``."""
+        reply = self.call(
+            "POST",
+            "/v1/payment_methods",
+            {
+                "type": "card",
+                "card[number]": card_number,
+                "card[exp_month]": "12",
+                "card[exp_year]": "2034",
+                "card[cvc]": "123",
+            },
+        )
+        assert reply.status == 200, reply
+        return reply.body["id"]
+
+    def authenticate(self, intent_id: str, client_secret: str, *, success: bool = True) -> Reply:
+        """The customer's 3-D Secure challenge, finished in the browser with the client secret."""
+        return self.call(
+            "POST",
+            f"/v1/payment_intents/{intent_id}/_authenticate",
+            {"client_secret": client_secret, "success": "true" if success else "false"},
+        )
+
+    def webhook_register(self, name: str, url: str, secret: str) -> None:
+        reply = self.call("POST", f"/_config/webhooks/{name}", {"url": url, "secret": secret})
+        assert reply.status == 200, reply
+
+    def objects(self, kind: str) -> list[dict]:
+        """Every object of a kind (``payment_intents``, ``charges``, ``refunds``) it holds."""
+        reply = self.call("GET", f"/v1/{kind}?limit=1000")
+        assert reply.status == 200, reply
+        return reply.body["data"]
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
 class RqWorker:

@@ -51,6 +51,7 @@ ACCESS: dict[tuple[str, str], str] = {
     ("orders/<str:order_id>", "PATCH"): ADMIN,
     ("orders/<str:order_id>/cancel", "POST"): OWNER,
     ("payments/webhook", "POST"): WEBHOOK,
+    ("payments/webhook/stripe", "POST"): WEBHOOK,
     ("payments/<str:payment_id>", "GET"): OWNER,
     ("payments/<str:payment_id>/refund", "POST"): ADMIN,
     ("schema", "GET"): PUBLIC,

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+import stripe
 from django.conf import settings
 from rest_framework.test import APIClient
 
@@ -291,6 +292,7 @@ FORBIDDEN_KEYS = {
     "deletedAt",
 }
 WEBHOOK_SECRET = "whsec-test-only-9f8e7d6c5b4a"
+STRIPE_WEBHOOK_SECRET = "whsec_stripe-test-only-4e5f6a7b"
 METRICS_TOKEN = "metrics-test-only-1a2b3c4d"
 BARE_UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
 
@@ -312,6 +314,16 @@ def _webhook_request(payment_id: str) -> tuple[bytes, str]:
         }
     ).encode()
     return body, webhook_signature(WEBHOOK_SECRET, int(time.time()), body)
+
+
+def _stripe_webhook_request() -> tuple[bytes, str]:
+    """A signed Stripe event of a type the shop records without acting on."""
+    body = json.dumps(
+        {"id": "evt_walk_stripe", "type": "customer.created", "data": {"object": {}}}
+    ).encode()
+    return body, stripe.WebhookSignature.generate_signature_header(
+        body.decode(), STRIPE_WEBHOOK_SECRET
+    )
 
 
 def _walk(
@@ -373,6 +385,11 @@ def _walk(
                 response = client.post(
                     path, body, content_type="application/json", HTTP_X_SIGNATURE=signature
                 )
+            elif route.key == ("payments/webhook/stripe", "POST"):
+                body, signature = _stripe_webhook_request()
+                response = client.post(
+                    path, body, content_type="application/json", HTTP_STRIPE_SIGNATURE=signature
+                )
             elif route.method in ("GET", "DELETE"):
                 response = getattr(client, route.method.lower())(path)
             elif route.key in MULTIPART_ROUTES:
@@ -400,6 +417,7 @@ def spare_order(place_order, customer_client) -> str:
 @pytest.fixture
 def secrets_in_play(settings, customer, other_customer, admin_user, customer_order) -> dict:
     settings.PAYMENT_WEBHOOK_SECRET = WEBHOOK_SECRET
+    settings.STRIPE_WEBHOOK_SECRET = STRIPE_WEBHOOK_SECRET
     settings.METRICS_TOKEN = METRICS_TOKEN
     Payment.objects.update(
         provider_reference="ch_provider_secret_ref_123", payment_token="tok_visa_secret"
@@ -412,6 +430,7 @@ def _secret_values(exclude_user: User | None) -> list[str]:
         settings.SECRET_KEY,
         settings.SIMPLE_JWT["SIGNING_KEY"],
         WEBHOOK_SECRET,
+        STRIPE_WEBHOOK_SECRET,
         METRICS_TOKEN,
         "ch_provider_secret_ref_123",
         "tok_visa_secret",

@@ -153,7 +153,13 @@ def small_body_limit(settings) -> int:
 
 @pytest.mark.parametrize(
     "path",
-    ["/v1/auth/login", "/v1/auth/register", "/v1/auth/password/reset", "/v1/payments/webhook"],
+    [
+        "/v1/auth/login",
+        "/v1/auth/register",
+        "/v1/auth/password/reset",
+        "/v1/payments/webhook",
+        "/v1/payments/webhook/stripe",
+    ],
 )
 def test_a_public_endpoint_refuses_a_body_over_max_body_bytes_with_413(path, small_body_limit, db):
     body = json.dumps({"email": "a@example.com", "padding": "x" * small_body_limit})
