@@ -25,6 +25,11 @@ class Order(models.Model):
     currency = models.CharField(max_length=3, default="USD")
     shipping_address = models.JSONField()
     payment_method = models.CharField(max_length=20, default="card")
+    # Set when staff mark the order shipped (``shipment`` in the API). A database
+    # default too: the previous release's inserts do not name these columns.
+    carrier = models.CharField(max_length=100, blank=True, default="", db_default="")
+    tracking_number = models.CharField(max_length=100, blank=True, default="", db_default="")
+    shipped_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -59,7 +59,19 @@ _NOT_FOUND = OpenApiResponse(
 _ORDER_STATUS_REQUEST = {
     "type": "object",
     "required": ["status"],
-    "properties": {"status": {"type": "string", "enum": list(OrderStatus.values)}},
+    "properties": {
+        "status": {"type": "string", "enum": list(OrderStatus.values)},
+        "carrier": {
+            "type": "string",
+            "maxLength": 100,
+            "description": "With status shipped only (e.g. UPS).",
+        },
+        "trackingNumber": {
+            "type": "string",
+            "maxLength": 100,
+            "description": "With status shipped only.",
+        },
+    },
     "additionalProperties": False,
 }
 # The list envelope, with ``pagination``: a raw schema, as the envelope hook
@@ -220,7 +232,11 @@ class OrderDetailView(APIView):
             409: OpenApiResponse(description="An illegal move (conflict)."),
         },
         summary="Move an order along (admin)",
-        description="Admins may set shipped, delivered or cancelled; an illegal move is 409.",
+        description=(
+            "Admins may set shipped, delivered or cancelled; an illegal move is 409. "
+            "Shipping takes an optional `carrier` and `trackingNumber`, shown in the "
+            "order's `shipment` and in the customer's e-mail."
+        ),
     )
     def patch(self, request: Request, order_id: str) -> Response:
         if not IsAdminRole().has_permission(request, self):
@@ -228,7 +244,12 @@ class OrderDetailView(APIView):
         order = _visible_order(request, order_id)
         body = OrderStatusInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        services.order_status_set(order_id=order.id, status=body.validated_data["status"])
+        services.order_status_set(
+            order_id=order.id,
+            status=body.validated_data["status"],
+            carrier=body.validated_data.get("carrier", ""),
+            tracking_number=body.validated_data.get("trackingNumber", ""),
+        )
         return Response(_order_output(_visible_order(request, order_id)))
 
 
