@@ -45,7 +45,8 @@ def order_status_email_send(*, order_id: str, status: str) -> bool:
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[order.user.email],
     )
-    message.attach_alternative(render_to_string(f"orders/email/{status}.html", context), "text/html")
+    html = render_to_string(f"orders/email/{status}.html", context)
+    message.attach_alternative(html, "text/html")
     # Sending is the job's last step, so a retry never follows a sent mail.
     message.send()
     return True
