@@ -4,25 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('orders', '0001_initial'),
+        ("orders", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='order',
-            name='carrier',
-            field=models.CharField(blank=True, db_default='', default='', max_length=100),
+            model_name="order",
+            name="carrier",
+            field=models.CharField(blank=True, db_default="", default="", max_length=100),
         ),
         migrations.AddField(
-            model_name='order',
-            name='shipped_at',
+            model_name="order",
+            name="shipped_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='order',
-            name='tracking_number',
-            field=models.CharField(blank=True, db_default='', default='', max_length=100),
+            model_name="order",
+            name="tracking_number",
+            field=models.CharField(blank=True, db_default="", default="", max_length=100),
         ),
     ]
