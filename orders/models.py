@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 
 from catalog.models import Product
+from ecommerce.api.ids import PREFIXES, public_id
 from orders.state import OrderStatus
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
@@ -53,7 +54,8 @@ class Order(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Order {self.id.hex[:8]} ({self.status})"
+        # The id customers quote (ord_...), as the admin's pages and messages show it.
+        return public_id(PREFIXES["order"], self.id)
 
 
 class OrderItem(models.Model):
