@@ -1,7 +1,7 @@
 """Settings for every process (web, worker, manage.py, tests).
 
 Environments differ only by environment variables (see README "Configuration"):
-with none set, the project runs on a laptop with SQLite, an in-process cache and
+with none set, the project runs on a laptop with SQLite, a file cache shared by its processes and
 synchronous jobs; production sets DATABASE_URL, REDIS_URL, SECRET_KEY and friends.
 """
 
