@@ -7,7 +7,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -189,7 +189,10 @@ class OrderAdmin(PublicIdAdminMixin, admin.ModelAdmin):
         """The order page's "Mark shipped" button: the action's form for this one order."""
         if not self.has_change_permission(request):
             raise PermissionDenied
-        response = self.mark_shipped(request, self.get_queryset(request).filter(pk=object_id))
+        orders = self.get_queryset(request).filter(pk=object_id)
+        if not orders.exists():
+            raise Http404("No such order.")
+        response = self.mark_shipped(request, orders)
         if response is None:
             return redirect(reverse("admin:orders_order_change", args=[object_id]))
         return response

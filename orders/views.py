@@ -56,23 +56,44 @@ _ORDER_ID = OpenApiParameter(
 _NOT_FOUND = OpenApiResponse(
     description="No such order, or not yours (not_found); a malformed id is 404 too."
 )
-_ORDER_STATUS_REQUEST = {
-    "type": "object",
-    "required": ["status"],
-    "properties": {
-        "status": {"type": "string", "enum": list(OrderStatus.values)},
-        "carrier": {
-            "type": "string",
-            "maxLength": 100,
-            "description": "With status shipped only (e.g. UPS).",
-        },
-        "trackingNumber": {
-            "type": "string",
-            "maxLength": 100,
-            "description": "With status shipped only.",
-        },
+# Shipping takes the shipment's fields; any other status takes none (400).
+_SHIPMENT_FIELDS = {
+    "carrier": {
+        "type": "string",
+        "maxLength": 100,
+        "description": "Who carries the parcel (e.g. UPS); with status shipped only.",
     },
-    "additionalProperties": False,
+    "trackingNumber": {
+        "type": "string",
+        "maxLength": 100,
+        "description": "The carrier's tracking number; with status shipped only.",
+    },
+}
+_ORDER_STATUS_REQUEST = {
+    "oneOf": [
+        {
+            "type": "object",
+            "title": "Ship",
+            "required": ["status"],
+            "properties": {
+                "status": {"type": "string", "enum": [OrderStatus.SHIPPED.value]},
+                **_SHIPMENT_FIELDS,
+            },
+            "additionalProperties": False,
+        },
+        {
+            "type": "object",
+            "title": "Another status",
+            "required": ["status"],
+            "properties": {
+                "status": {
+                    "type": "string",
+                    "enum": [s for s in OrderStatus.values if s != OrderStatus.SHIPPED],
+                }
+            },
+            "additionalProperties": False,
+        },
+    ]
 }
 # The list envelope, with ``pagination``: a raw schema, as the envelope hook
 # wraps only bodies that are not enveloped yet.

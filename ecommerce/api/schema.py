@@ -240,8 +240,15 @@ def _require_body_with_required_fields(operation: dict) -> None:
     if not body or "required" in body:
         return
     schemas = [media.get("schema", {}) for media in body.get("content", {}).values()]
-    if schemas and all(schema.get("required") for schema in schemas):
+    if schemas and all(_has_required_fields(schema) for schema in schemas):
         body["required"] = True
+
+
+def _has_required_fields(schema: dict) -> bool:
+    # A oneOf (e.g. the order status move) requires a body when every branch does.
+    if "oneOf" in schema:
+        return all(_has_required_fields(branch) for branch in schema["oneOf"])
+    return bool(schema.get("required"))
 
 
 def _is_enveloped(schema: dict) -> bool:

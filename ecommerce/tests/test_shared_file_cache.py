@@ -31,7 +31,8 @@ def test_incr_keeps_a_key_without_expiry(tmp_path):
 
     assert cache.incr("products:generation") == 1
     with open(cache._key_to_file("products:generation"), "rb") as f:
-        assert pickle.load(f)  # noqa: S301 is None  # still no expiry: Django's incr would give it 300 s
+        expiry = pickle.load(f)  # noqa: S301
+    assert expiry is None  # still no expiry: Django's incr would give it 300 s
 
 
 def test_incr_keeps_the_window_of_a_rate_limit_counter(tmp_path):

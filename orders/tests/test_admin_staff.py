@@ -213,3 +213,7 @@ def test_the_ship_page_needs_change_permission(paid):
     assert client.get(f"{CHANGELIST}{paid.pk}/ship/").status_code == 403
     paid.refresh_from_db()
     assert paid.status == OrderStatus.PAID
+
+
+def test_the_ship_page_of_an_unknown_order_is_404(site):
+    assert site.get(f"{CHANGELIST}00000000-0000-0000-0000-000000000000/ship/").status_code == 404
