@@ -315,7 +315,8 @@ def api(port: int, path: str, body: dict) -> dict:
         data=json.dumps(body).encode(),
         headers={"Content-Type": "application/json"},
     )
-    with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
+    # A login hashes the password (PBKDF2, the real settings): slow on a busy machine.
+    with urllib.request.urlopen(request, timeout=120) as answer:  # noqa: S310
         return json.loads(answer.read())
 
 
