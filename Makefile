@@ -12,11 +12,12 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 # pytest-xdist workers (one per CPU); each has its own test database and Redis db.
 TEST_WORKERS ?= auto
 
-.PHONY: help install run worker cron test fuzz lint format migrate bench clean
+.PHONY: help install run manage worker cron test fuzz lint format migrate bench clean
 
 help:
 	@echo "make run     install, migrate, load demo data, serve on http://$(HOST):$(PORT)"
 	@echo "make test    install and run the whole suite against PostgreSQL and Redis"
+	@echo "make manage  ARGS=\"createsuperuser\": any manage.py command"
 	@echo "make lint    ruff check and format check"
 	@echo "make worker  RQ worker for every queue (needs REDIS_URL)"
 	@echo "make cron    the periodic jobs' scheduler (needs REDIS_URL and a worker)"
@@ -32,14 +33,25 @@ $(VENV)/.installed: requirements/base.txt requirements/production.txt requiremen
 	$(BIN)/python -m pip install --quiet -r requirements/dev.txt
 	touch $@
 
-# Embedded defaults: SQLite, in-process cache, synchronous jobs, DEBUG on,
-# product media in media/ served by the app itself.
-run: install
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
-	if DEBUG=1 $(BIN)/python manage.py help seed_demo >/dev/null 2>&1; then \
-		DEBUG=$${DEBUG:-1} $(BIN)/python manage.py seed_demo; fi
-	DEBUG=$${DEBUG:-1} MEDIA_URL=$${MEDIA_URL:-http://$(HOST):$(PORT)/media/} \
+# Embedded defaults: SQLite, a file cache shared by every process of this
+# checkout, synchronous jobs, DEBUG on, product media in media/ served by the
+# app itself. The settings read .env (written once, git-ignored), so a
+# manage.py command typed by hand runs like the server.
+run: install .env
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	MEDIA_URL=$${MEDIA_URL:-http://$(HOST):$(PORT)/media/} \
 		$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+.env:
+	printf '%s\n' \
+		'# Written by make run for local development (git-ignored); settings read it.' \
+		'# Variables set in the environment win. Delete it for production defaults.' \
+		'DEBUG=1' > $@
+
+# Any manage.py command with the project's venv: make manage ARGS="createsuperuser".
+manage: install .env
+	$(BIN)/python manage.py $(ARGS)
 
 worker: install
 	@test -n "$$REDIS_URL" || { echo "REDIS_URL is not set: without Redis, jobs run inline"; exit 1; }
@@ -51,7 +63,7 @@ cron: install
 	@test -n "$$REDIS_URL" || { echo "REDIS_URL is not set: periodic jobs need Redis"; exit 1; }
 	$(BIN)/python manage.py rqcron
 
-migrate: install
+migrate: install .env
 	$(BIN)/python manage.py migrate --noinput
 
 test: install
@@ -88,4 +100,4 @@ format: install
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) .pytest_cache staticfiles
+	rm -rf $(VENV) .pytest_cache staticfiles .cache

@@ -5,8 +5,12 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.http import HttpRequest, HttpResponse
+from rest_framework_simplejwt.token_blacklist import admin as token_blacklist_admin
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 
 from accounts.models import TokenFamily, User
+from ecommerce.admin_public_ids import PublicIdAdminMixin
+from ecommerce.api.ids import PREFIXES
 from ecommerce.throttling import (
     LoginRateThrottle,
     client_ip,
@@ -64,17 +68,20 @@ class ShopUserChangeForm(UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(PublicIdAdminMixin, DjangoUserAdmin):
     form = ShopUserChangeForm
     add_form = ShopUserCreationForm
-    list_display = ("email", "name", "role", "is_active", "created_at", "last_login")
+    public_id_prefix = PREFIXES["user"]
+    public_id_search = {PREFIXES["user"]: "pk"}
+    list_display = ("email", "name", "public_id", "role", "is_active", "created_at", "last_login")
     list_filter = ("role", "is_active", "is_superuser")
     search_fields = ("email", "name", "phone")
+    search_help_text = "A customer id (usr_…), an e-mail, a name or a phone number."
     ordering = ("-created_at",)
-    readonly_fields = ("id", "created_at", "updated_at", "last_login")
+    readonly_fields = ("public_id", "created_at", "updated_at", "last_login")
     filter_horizontal = ("groups", "user_permissions")
     fieldsets = (
-        (None, {"fields": ("id", "email", "password")}),
+        (None, {"fields": ("public_id", "email", "password")}),
         ("Profile", {"fields": ("name", "phone")}),
         (
             "Access",
@@ -98,10 +105,35 @@ class UserAdmin(DjangoUserAdmin):
 
 @admin.register(TokenFamily)
 class TokenFamilyAdmin(admin.ModelAdmin):
-    """Login sessions; staff can revoke a stolen session by setting revoked_at."""
+    """Login sessions; staff can revoke a stolen session by setting revoked_at.
+
+    A session starts at a login, never here: no Add.
+    """
 
     list_display = ("id", "user", "created_at", "revoked_at", "revoked_reason")
     list_filter = ("revoked_reason",)
     search_fields = ("user__email",)
     raw_id_fields = ("user",)
     readonly_fields = ("id", "user", "current_jti", "created_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+class BlacklistedTokenAdmin(token_blacklist_admin.BlacklistedTokenAdmin):
+    """SimpleJWT's page, read-only: a row is written when a token is rotated or
+    revoked; one typed by hand would name no real token, one deleted would let a
+    revoked refresh token work again."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.method in ("GET", "HEAD") and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+admin.site.unregister(BlacklistedToken)
+admin.site.register(BlacklistedToken, BlacklistedTokenAdmin)

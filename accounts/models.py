@@ -122,6 +122,7 @@ class TokenFamily(models.Model):
 
     class Meta:
         db_table = "token_families"
+        verbose_name_plural = "token families"
         indexes = [models.Index(fields=["user", "revoked_at"], name="token_family_user_idx")]
 
     def __str__(self) -> str:

@@ -56,10 +56,8 @@ class LoginOutputSerializer(TokenPairOutputSerializer):
     user = UserOutputSerializer()
 
 
-class RegisterOutputSerializer(serializers.Serializer):
+class RegisterOutputSerializer(TokenPairOutputSerializer):
     user = UserOutputSerializer()
-    accessToken = serializers.CharField()
-    refreshToken = serializers.CharField()
 
 
 class UserUpdateInputSerializer(StrictInputSerializer):
@@ -69,6 +67,12 @@ class UserUpdateInputSerializer(StrictInputSerializer):
     name = serializers.CharField(min_length=1, max_length=255)
     phone = serializers.CharField(max_length=16, allow_null=True, validators=[E164_VALIDATOR])
     role = serializers.ChoiceField(choices=Role.choices)
+    currentPassword = serializers.CharField(
+        max_length=128,
+        trim_whitespace=False,
+        write_only=True,
+        help_text="Required when the account's owner changes its e-mail address.",
+    )
 
     def __init__(self, *args, can_set_role: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -118,10 +118,29 @@ def password_reset_confirm(*, token: str, new_password: str) -> None:
         token_families_revoke(user=user, reason="password_reset")
 
 
-def user_update(*, user: User, data: dict[str, Any]) -> User:
-    """Apply already-validated profile fields. Raises EmailTaken."""
+def user_update(
+    *,
+    user: User,
+    data: dict[str, Any],
+    current_password: str | None = None,
+    by_owner: bool = False,
+) -> User:
+    """Apply already-validated profile fields. Raises EmailTaken, ValidationError.
+
+    The owner changing their own e-mail must give ``current_password``, as a
+    password change does: a stolen access token alone must not move the
+    account (and its password resets) to another mailbox. An admin changing
+    someone else's address (``by_owner`` False) needs no password.
+    """
     if "email" in data:
         data["email"] = User.objects.normalize_email(data["email"])
+        if by_owner and data["email"] != user.email:
+            if not current_password:
+                raise ValidationError(
+                    {"currentPassword": ["Required to change the e-mail address."]}
+                )
+            if not user.check_password(current_password):
+                raise ValidationError({"currentPassword": ["The current password is incorrect."]})
         taken = User.objects.filter(email=data["email"]).exclude(pk=user.pk).exists()
         if taken:
             raise EmailTaken(details={"email": ["An account with this e-mail address exists."]})

@@ -77,11 +77,7 @@ class RegisterView(PublicAuthView):
         body.is_valid(raise_exception=True)
         user, pair = services.user_register(**body.validated_data)
         return Response(
-            {
-                "user": UserOutputSerializer(user).data,
-                "accessToken": pair.access,
-                "refreshToken": pair.refresh,
-            },
+            {**pair.as_response(), "user": UserOutputSerializer(user).data},
             status=status.HTTP_201_CREATED,
         )
 
@@ -253,7 +249,9 @@ class UserDetailView(APIView):
         responses={200: UserOutputSerializer, 404: _USER_NOT_FOUND, 409: _EMAIL_TAKEN},
         summary="Update a user (partial)",
         description="`role` may be sent by an admin only; an unknown or forbidden field "
-        "is refused with 400 naming it.",
+        "is refused with 400 naming it. The owner changing their own `email` sends "
+        "`currentPassword` too (400 naming it when missing or wrong); an admin changing "
+        "another user's e-mail does not.",
     )
     def patch(self, request: Request, user_id: str) -> Response:
         user = self._get_user(request, user_id)
@@ -261,7 +259,14 @@ class UserDetailView(APIView):
             data=request.data, partial=True, can_set_role=request.user.is_admin
         )
         body.is_valid(raise_exception=True)
-        user = services.user_update(user=user, data=dict(body.validated_data))
+        data = dict(body.validated_data)
+        current_password = data.pop("currentPassword", None)
+        user = services.user_update(
+            user=user,
+            data=data,
+            current_password=current_password,
+            by_owner=user.pk == request.user.pk,
+        )
         return Response(UserOutputSerializer(user).data)
 
     @extend_schema(

@@ -93,3 +93,13 @@ def product_get(*, product_id: uuid.UUID) -> Product | None:
 
 def product_get_by_slug(*, slug: str) -> Product | None:
     return Product.objects.in_catalog().prefetch_related(media_prefetch()).filter(slug=slug).first()
+
+
+# Stock at or below this (and above zero) counts as low: the admin's dashboard
+# and its product list filter "Low" (catalog.admin.LOW_STOCK, the same figure).
+LOW_STOCK_THRESHOLD = 5
+
+
+def product_low_stock_count(*, threshold: int = LOW_STOCK_THRESHOLD) -> int:
+    """Products in the catalog with 1 to ``threshold`` left (one query)."""
+    return Product.objects.in_catalog().filter(stock__gt=0, stock__lte=threshold).count()

@@ -1,14 +1,24 @@
 """Staff views of orders: money is read-only; status moves go through services."""
 
+import uuid
 from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
+from django.utils.translation import ngettext
 
+from ecommerce.admin_public_ids import PublicIdAdminMixin, admin_link
 from ecommerce.api.errors import ApplicationError
+from ecommerce.api.ids import PREFIXES
 from orders import services
 from orders.models import Order, OrderItem
 from orders.state import OrderStatus
@@ -33,9 +43,9 @@ def _move_action(target: str, label: str):
                 services.order_status_set(order_id=order.id, status=target)
                 moved += 1
             except ApplicationError as exc:
-                refused.append(f"{order.id.hex[:8]}: {exc.message}")
+                refused.append(f"{order}: {exc.message}")
         if moved:
-            modeladmin.message_user(request, f"{moved} order(s) marked {target}.")
+            modeladmin.message_user(request, _moved_message(moved, target))
         for line in refused:
             modeladmin.message_user(request, line, level=messages.WARNING)
 
@@ -43,6 +53,38 @@ def _move_action(target: str, label: str):
     action.short_description = label
     action.allowed_permissions = ("change",)
     return action
+
+
+def _moved_message(count: int, target: str) -> str:
+    return ngettext(
+        "%(count)d order marked %(status)s.", "%(count)d orders marked %(status)s.", count
+    ) % {"count": count, "status": target}
+
+
+class ShipmentForm(forms.Form):
+    """One order's shipment, as staff type it when they mark the order shipped."""
+
+    order = forms.UUIDField(widget=forms.HiddenInput)
+    carrier = forms.CharField(required=False, max_length=100)
+    tracking_number = forms.CharField(required=False, max_length=100)
+
+
+ShipmentFormSet = forms.formset_factory(ShipmentForm, extra=0)
+
+
+def address_lines(address: object) -> list[str]:
+    """A shipping address as it goes on a parcel: street, city/state/zip, country."""
+    if not isinstance(address, dict):
+        return []
+    city = " ".join(
+        part
+        for part in (
+            ", ".join(p for p in (address.get("city", ""), address.get("state", "")) if p),
+            address.get("zip", ""),
+        )
+        if part
+    )
+    return [line for line in (address.get("street", ""), city, address.get("country", "")) if line]
 
 
 class RefundForm(forms.Form):
@@ -57,44 +99,150 @@ class RefundForm(forms.Form):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
-    list_display = ("id", "user", "status", "total", "currency", "created_at")
+class OrderAdmin(PublicIdAdminMixin, admin.ModelAdmin):
+    public_id_prefix = PREFIXES["order"]
+    public_id_search = {
+        PREFIXES["order"]: "pk",
+        PREFIXES["payment"]: "payment__pk",
+        PREFIXES["user"]: "user__pk",
+    }
+    list_display = ("public_id", "customer", "status", "total", "currency", "created_at")
     list_filter = ("status", "created_at")
-    search_fields = ("id", "user__email")
+    search_fields = ("user__email", "user__name")
+    search_help_text = "An id (ord_…, pay_…, usr_…), a customer's name or e-mail."
     date_hierarchy = "created_at"
     list_select_related = ("user",)
     inlines = [OrderItemInline]
+    fieldsets = (
+        (None, {"fields": ("public_id", "customer", "status", "created_at", "updated_at")}),
+        ("Money", {"fields": ("subtotal", "total", "currency", "payment_method", "payment_link")}),
+        ("Shipping", {"fields": ("shipping_address_lines", "shipment")}),
+    )
     readonly_fields = (
-        "id",
-        "user",
+        "public_id",
+        "customer",
         "status",
         "subtotal",
         "total",
         "currency",
-        "shipping_address",
+        "shipping_address_lines",
+        "shipment",
         "payment_method",
-        "payment_summary",
+        "payment_link",
         "created_at",
         "updated_at",
     )
     actions = [
-        _move_action(OrderStatus.SHIPPED, "Mark selected orders shipped"),
+        "mark_shipped",
         _move_action(OrderStatus.DELIVERED, "Mark selected orders delivered"),
         _move_action(OrderStatus.CANCELLED, "Cancel selected orders (stock back, refund if paid)"),
         "refund",
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Order]:
-        return super().get_queryset(request).select_related("payment")
+        return super().get_queryset(request).select_related("payment", "user")
+
+    @admin.display(description="Customer", ordering="user__email")
+    def customer(self, order: Order) -> str:
+        return admin_link(order.user, f"{order.user.name} <{order.user.email}>")
+
+    @admin.display(description="Shipping address")
+    def shipping_address_lines(self, order: Order) -> str:
+        lines = address_lines(order.shipping_address)
+        if not lines:
+            return "-"
+        return format_html(
+            "<address>{}</address>", format_html_join("", "{}<br>", ((line,) for line in lines))
+        )
+
+    @admin.display(description="Shipment")
+    def shipment(self, order: Order) -> str:
+        if order.shipped_at is None:
+            return "Not shipped yet."
+        return format_html(
+            "{}, tracking number {} (shipped {})",
+            order.carrier or "carrier not given",
+            order.tracking_number or "not given",
+            date_format(localtime(order.shipped_at), "DATETIME_FORMAT"),
+        )
 
     @admin.display(description="Payment")
-    def payment_summary(self, order: Order) -> str:
+    def payment_link(self, order: Order) -> str:
         payment = getattr(order, "payment", None)
         if payment is None:
             return "-"
-        return (
-            f"{payment.get_status_display()}: {payment.captured_amount} captured, "
-            f"{payment.refunded_amount} refunded ({payment.currency})"
+        return admin_link(
+            payment,
+            f"{payment}: {payment.get_status_display()}, {payment.captured_amount} captured, "
+            f"{payment.refunded_amount} refunded ({payment.currency})",
+        )
+
+    def get_urls(self):
+        ship = path(
+            "<uuid:object_id>/ship/",
+            self.admin_site.admin_view(self.ship_view),
+            name="orders_order_ship",
+        )
+        return [ship, *super().get_urls()]
+
+    def ship_view(self, request: HttpRequest, object_id) -> HttpResponse:
+        """The order page's "Mark shipped" button: the action's form for this one order."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        orders = self.get_queryset(request).filter(pk=object_id)
+        if not orders.exists():
+            raise Http404("No such order.")
+        response = self.mark_shipped(request, orders)
+        if response is None:
+            return redirect(reverse("admin:orders_order_change", args=[object_id]))
+        return response
+
+    @admin.action(description="Mark selected orders shipped", permissions=["change"])
+    def mark_shipped(self, request: HttpRequest, queryset: QuerySet[Order]) -> HttpResponse | None:
+        """Ask for each order's carrier and tracking number, then ship them (the service)."""
+        orders = list(queryset.select_related("user"))
+        by_id = {order.pk: order for order in orders}
+        if "apply" in request.POST:
+            formset = ShipmentFormSet(request.POST, prefix="shipment")
+            if formset.is_valid():
+                shipped, refused = 0, []
+                for data in formset.cleaned_data:
+                    order = by_id.get(data["order"])
+                    if order is None:
+                        continue
+                    try:
+                        services.order_status_set(
+                            order_id=order.pk,
+                            status=OrderStatus.SHIPPED,
+                            carrier=data["carrier"],
+                            tracking_number=data["tracking_number"],
+                        )
+                        shipped += 1
+                    except ApplicationError as exc:
+                        refused.append(f"{order}: {exc.message}")
+                if shipped:
+                    self.message_user(request, _moved_message(shipped, OrderStatus.SHIPPED))
+                for line in refused:
+                    self.message_user(request, line, level=messages.WARNING)
+                return None
+        else:
+            formset = ShipmentFormSet(
+                initial=[{"order": order.pk} for order in orders], prefix="shipment"
+            )
+        rows = [(form, by_id.get(_uuid_or_none(form["order"].value()))) for form in formset]
+        return TemplateResponse(
+            request,
+            "admin/orders/order/ship.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": ngettext("Ship %(count)d order", "Ship %(count)d orders", len(orders))
+                % {"count": len(orders)},
+                "opts": self.model._meta,
+                "formset": formset,
+                "rows": rows,
+                "orders": orders,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
         )
 
     @admin.action(description="Refund selected orders (all or an amount)", permissions=["change"])
@@ -130,11 +278,9 @@ class OrderAdmin(admin.ModelAdmin):
                     reason=form.cleaned_data["reason"] or "Refunded by staff",
                     actor=request.user,
                 )
-                self.message_user(request, f"{order.id.hex[:8]}: refunded {refund.amount}.")
+                self.message_user(request, f"{order}: refunded {refund.amount}.")
             except ApplicationError as exc:
-                self.message_user(
-                    request, f"{order.id.hex[:8]}: {exc.message}", level=messages.WARNING
-                )
+                self.message_user(request, f"{order}: {exc.message}", level=messages.WARNING)
         return None
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -143,3 +289,10 @@ class OrderAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+
+def _uuid_or_none(value: object) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None

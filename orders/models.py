@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 
 from catalog.models import Product
+from ecommerce.api.ids import PREFIXES, public_id
 from orders.state import OrderStatus
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
@@ -25,6 +26,11 @@ class Order(models.Model):
     currency = models.CharField(max_length=3, default="USD")
     shipping_address = models.JSONField()
     payment_method = models.CharField(max_length=20, default="card")
+    # Set when staff mark the order shipped (``shipment`` in the API). A database
+    # default too: the previous release's inserts do not name these columns.
+    carrier = models.CharField(max_length=100, blank=True, default="", db_default="")
+    tracking_number = models.CharField(max_length=100, blank=True, default="", db_default="")
+    shipped_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -48,7 +54,8 @@ class Order(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Order {self.id.hex[:8]} ({self.status})"
+        # The id customers quote (ord_...), as the admin's pages and messages show it.
+        return public_id(PREFIXES["order"], self.id)
 
 
 class OrderItem(models.Model):

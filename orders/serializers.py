@@ -33,6 +33,9 @@ class OrderCreateInputSerializer(StrictInputSerializer):
 
 class OrderStatusInputSerializer(StrictInputSerializer):
     status = serializers.ChoiceField(choices=OrderStatus.choices)
+    # With status shipped only (the service refuses them otherwise).
+    carrier = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    trackingNumber = serializers.CharField(max_length=100, required=False, allow_blank=True)
 
 
 class OrderListFilterSerializer(serializers.Serializer):
@@ -96,6 +99,12 @@ class ShippingAddressOutputSerializer(serializers.Serializer):
     country = serializers.CharField()
 
 
+class ShipmentOutputSerializer(serializers.Serializer):
+    carrier = serializers.CharField(allow_blank=True)
+    trackingNumber = serializers.CharField(source="tracking_number", allow_blank=True)
+    shippedAt = serializers.DateTimeField(source="shipped_at")
+
+
 class OrderOutputSerializer(serializers.Serializer):
     id = PublicIdField(PREFIXES["order"])
     userId = PublicIdField(PREFIXES["user"], source="user_id")
@@ -107,5 +116,13 @@ class OrderOutputSerializer(serializers.Serializer):
     shippingAddress = ShippingAddressOutputSerializer(source="shipping_address")
     paymentMethod = serializers.CharField(source="payment_method")
     payment = OrderPaymentOutputSerializer(allow_null=True)
+    shipment = serializers.SerializerMethodField()
     createdAt = serializers.DateTimeField(source="created_at")
     updatedAt = serializers.DateTimeField(source="updated_at")
+
+    @extend_schema_field(ShipmentOutputSerializer(allow_null=True))
+    def get_shipment(self, order) -> dict | None:
+        """Null until staff mark the order shipped."""
+        if order.shipped_at is None:
+            return None
+        return ShipmentOutputSerializer(order).data

@@ -124,7 +124,7 @@ def order_awaits_payment(*, order_id: uuid.UUID) -> bool:
 
 
 def order_mark_paid(*, order_id: uuid.UUID) -> bool:
-    """Payment captured: pending -> paid, and the confirmation e-mail is queued.
+    """Payment captured: pending -> paid, and the confirmation e-mail is queued (``_move``).
 
     Returns False when the order is no longer pending (cancelled while the
     charge ran): the caller refunds the capture.
@@ -134,12 +134,6 @@ def order_mark_paid(*, order_id: uuid.UUID) -> bool:
         if order.status != OrderStatus.PENDING:
             return False
         _move(order, OrderStatus.PAID)
-        job_enqueue(
-            tasks.order_confirmation_email_send,
-            order_id=str(order.id),
-            queue="emails",
-            retry=tasks.order_confirmation_email_retry(),
-        )
     return True
 
 
@@ -190,8 +184,25 @@ def order_cancel(*, order_id: uuid.UUID, reason: str = "Cancelled") -> Order:
     return Order.objects.get(pk=order_id)
 
 
-def order_status_set(*, order_id: uuid.UUID, status: str) -> Order:
-    """A staff move (ship, deliver, cancel). Raises IllegalOrderTransition (409)."""
+def order_status_set(
+    *, order_id: uuid.UUID, status: str, carrier: str = "", tracking_number: str = ""
+) -> Order:
+    """A staff move (ship, deliver, cancel). Raises IllegalOrderTransition (409).
+
+    Shipping records the shipment (``carrier``, ``tracking_number``, both
+    optional, and the time) with the move, under the same lock; the
+    customer's e-mail, sent after the commit, carries them. Raises
+    OrderInvalid (400) for shipment fields with another status.
+    """
+    if (carrier or tracking_number) and status != OrderStatus.SHIPPED:
+        raise OrderInvalid(
+            "A carrier and tracking number go with status shipped only.",
+            details={
+                field: ["Only with status shipped."]
+                for field, value in (("carrier", carrier), ("trackingNumber", tracking_number))
+                if value
+            },
+        )
     if status == OrderStatus.CANCELLED:
         return order_cancel(order_id=order_id, reason="Cancelled by staff")
     if status not in STAFF_SETTABLE:
@@ -201,6 +212,11 @@ def order_status_set(*, order_id: uuid.UUID, status: str) -> Order:
         )
     with transaction.atomic():
         order = _locked(order_id)
+        if status == OrderStatus.SHIPPED:
+            order_transition_check(order.status, status)
+            order.carrier, order.tracking_number = carrier, tracking_number
+            order.shipped_at = timezone.now()
+            order.save(update_fields=["carrier", "tracking_number", "shipped_at", "updated_at"])
         _move(order, status)
     return order
 
@@ -283,3 +299,12 @@ def _move(order: Order, target: str) -> None:
     logger.info("Order %s: %s -> %s", public_id(PREFIXES["order"], order.id), order.status, target)
     order.status = target
     order.save(update_fields=["status", "updated_at"])
+    if target in tasks.ORDER_EMAIL_STATUSES:
+        # After the commit, like every job: a rolled-back move mails nothing.
+        job_enqueue(
+            tasks.order_status_email_send,
+            order_id=str(order.id),
+            status=str(target),
+            queue="emails",
+            retry=tasks.order_email_retry(),
+        )

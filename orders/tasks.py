@@ -3,39 +3,58 @@
 import logging
 
 from django.conf import settings
-from django.core.mail import send_mail
 from rq import Retry
 
 logger = logging.getLogger(__name__)
 
 
-def order_confirmation_email_send(*, order_id: str) -> bool:
+# The statuses whose move e-mails the customer, each from its own templates:
+# orders/email/<status>_subject.txt, <status>.txt and <status>.html (a shop
+# overrides them in the project's templates/ directory, see README).
+ORDER_EMAIL_STATUSES = ("paid", "shipped", "cancelled", "refunded")
+
+
+def order_status_email_send(*, order_id: str, status: str) -> bool:
+    """E-mail the customer that their order became ``status``: a text and an HTML part."""
+    from django.core.mail import EmailMultiAlternatives
+    from django.template.loader import render_to_string
+
     from ecommerce.api.ids import PREFIXES, public_id
     from orders.models import Order
 
-    order = Order.objects.select_related("user").prefetch_related("items").get(pk=order_id)
-    number = public_id(PREFIXES["order"], order.id)
-    lines = "\n".join(
-        f"  {item.quantity} x {item.name}  {item.line_total} {order.currency}"
-        for item in order.items.all()
+    if status not in ORDER_EMAIL_STATUSES:
+        raise ValueError(f"No e-mail for status {status!r}")
+    order = (
+        Order.objects.select_related("user", "payment").prefetch_related("items").get(pk=order_id)
     )
-    send_mail(
-        subject=f"Your order {number} is confirmed",
-        message=(
-            f"Hello {order.user.name},\n\nThank you for your order {number}. "
-            f"Your payment was received.\n\n{lines}\n\n"
-            f"Total: {order.total} {order.currency}\n"
-        ),
+    payment = getattr(order, "payment", None)
+    context = {
+        "order": order,
+        "number": public_id(PREFIXES["order"], order.id),
+        "customer": order.user,
+        "items": list(order.items.all()),
+        "address": order.shipping_address,
+        "payment": payment,
+        "refunded_amount": payment.refunded_amount if payment else None,
+        "status": status,
+    }
+    subject = " ".join(render_to_string(f"orders/email/{status}_subject.txt", context).split())
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string(f"orders/email/{status}.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[order.user.email],
+        to=[order.user.email],
     )
+    html = render_to_string(f"orders/email/{status}.html", context)
+    message.attach_alternative(html, "text/html")
+    # Sending is the job's last step, so a retry never follows a sent mail.
+    message.send()
     return True
 
 
-def order_confirmation_email_retry() -> Retry:
-    """A mail server's hiccup must not lose the confirmation: three more tries
-    over about six minutes. Sending is the job's last step, so a retry never
-    follows a sent mail."""
+def order_email_retry() -> Retry:
+    """A mail server's hiccup must not lose an e-mail: three more tries over
+    about six minutes."""
     return Retry(max=3, interval=[10, 60, 300])
 
 

@@ -57,11 +57,44 @@ _ORDER_ID = OpenApiParameter(
 _NOT_FOUND = OpenApiResponse(
     description="No such order, or not yours (not_found); a malformed id is 404 too."
 )
+# Shipping takes the shipment's fields; any other status takes none (400).
+_SHIPMENT_FIELDS = {
+    "carrier": {
+        "type": "string",
+        "maxLength": 100,
+        "description": "Who carries the parcel (e.g. UPS); with status shipped only.",
+    },
+    "trackingNumber": {
+        "type": "string",
+        "maxLength": 100,
+        "description": "The carrier's tracking number; with status shipped only.",
+    },
+}
 _ORDER_STATUS_REQUEST = {
-    "type": "object",
-    "required": ["status"],
-    "properties": {"status": {"type": "string", "enum": list(OrderStatus.values)}},
-    "additionalProperties": False,
+    "oneOf": [
+        {
+            "type": "object",
+            "title": "Ship",
+            "required": ["status"],
+            "properties": {
+                "status": {"type": "string", "enum": [OrderStatus.SHIPPED.value]},
+                **_SHIPMENT_FIELDS,
+            },
+            "additionalProperties": False,
+        },
+        {
+            "type": "object",
+            "title": "Another status",
+            "required": ["status"],
+            "properties": {
+                "status": {
+                    "type": "string",
+                    "enum": [s for s in OrderStatus.values if s != OrderStatus.SHIPPED],
+                }
+            },
+            "additionalProperties": False,
+        },
+    ]
 }
 # The list envelope, with ``pagination``: a raw schema, as the envelope hook
 # wraps only bodies that are not enveloped yet.
@@ -245,7 +278,11 @@ class OrderDetailView(APIView):
             409: OpenApiResponse(description="An illegal move (conflict)."),
         },
         summary="Move an order along (admin)",
-        description="Admins may set shipped, delivered or cancelled; an illegal move is 409.",
+        description=(
+            "Admins may set shipped, delivered or cancelled; an illegal move is 409. "
+            "Shipping takes an optional `carrier` and `trackingNumber`, shown in the "
+            "order's `shipment` and in the customer's e-mail."
+        ),
     )
     def patch(self, request: Request, order_id: str) -> Response:
         if not IsAdminRole().has_permission(request, self):
@@ -253,7 +290,12 @@ class OrderDetailView(APIView):
         order = _visible_order(request, order_id)
         body = OrderStatusInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        services.order_status_set(order_id=order.id, status=body.validated_data["status"])
+        services.order_status_set(
+            order_id=order.id,
+            status=body.validated_data["status"],
+            carrier=body.validated_data.get("carrier", ""),
+            tracking_number=body.validated_data.get("trackingNumber", ""),
+        )
         return _private(Response(_order_output(_visible_order(request, order_id), request.user)))
 
 

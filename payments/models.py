@@ -3,6 +3,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from ecommerce.api.ids import PREFIXES, public_id
 from orders.models import MONEY, Order
 from payments.state import PaymentStatus
 
@@ -75,7 +76,7 @@ class Payment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Payment {self.id.hex[:8]} ({self.status})"
+        return public_id(PREFIXES["payment"], self.id)
 
     @property
     def refundable_amount(self):

@@ -25,7 +25,7 @@ def test_register_returns_201_with_user_and_token_pair(api_client):
     assert response.status_code == 201
     body = response.json()
     assert body["success"] is True
-    assert set(body["data"]) == {"user", "accessToken", "refreshToken"}
+    assert set(body["data"]) == {"user", "accessToken", "refreshToken", "tokenType", "expiresIn"}
     user = body["data"]["user"]
     assert set(user) == {
         "id", "email", "name", "phone", "role", "createdAt", "updatedAt", "lastLogin"
@@ -36,6 +36,17 @@ def test_register_returns_201_with_user_and_token_pair(api_client):
     assert user["phone"] is None
     assert user["role"] == "customer"
     assert user["createdAt"].endswith("Z")
+
+
+def test_register_answers_the_token_fields_of_login(api_client, settings):
+    data = register(api_client).json()["data"]
+    login = api_client.post(
+        "/v1/auth/login", {"email": "new@example.com", "password": STRONG}, format="json"
+    ).json()["data"]
+
+    assert data["tokenType"] == login["tokenType"] == "Bearer"
+    lifetime = int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds())
+    assert data["expiresIn"] == login["expiresIn"] == lifetime
 
 
 def test_register_access_token_authenticates_the_new_user(api_client):

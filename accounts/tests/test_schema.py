@@ -59,7 +59,8 @@ def test_register_answers_201_with_user_and_tokens_or_409(schema):
     data = data_schema(schema, "/v1/auth/register", "post", "201")
     responses = operation(schema, "/v1/auth/register", "post")["responses"]
 
-    assert set(data["properties"]) == {"user", "accessToken", "refreshToken"}
+    tokens = {"accessToken", "refreshToken", "tokenType", "expiresIn"}
+    assert set(data["properties"]) == {"user", *tokens}
     assert set(component(schema, data["properties"]["user"])["properties"]) == USER_FIELDS
     assert {"201", "400", "409", "429"} <= set(responses)
 
@@ -145,7 +146,7 @@ def test_user_update_is_partial_with_camel_case_fields_and_409(schema, method):
     op = operation(schema, "/v1/users/{user_id}", method)
     body = request_schema(schema, "/v1/users/{user_id}", method)
 
-    assert set(body["properties"]) == {"email", "name", "phone", "role"}
+    assert set(body["properties"]) == {"email", "name", "phone", "role", "currentPassword"}
     assert "required" not in body
     assert body["properties"]["phone"]["nullable"] is True
     assert body["properties"]["phone"]["pattern"] == r"^\+[1-9]\d{1,14}$"

@@ -59,8 +59,10 @@ def test_patch_with_a_non_e164_phone_is_400_naming_phone(customer_client, custom
     assert list(response.json()["error"]["details"]) == ["phone"]
 
 
-def test_patch_changes_the_email_lower_cased(customer_client, customer):
-    response = customer_client.patch(url(customer), {"email": "Carla@Example.org"}, format="json")
+def test_patch_changes_the_email_lower_cased(customer_client, customer, password):
+    response = customer_client.patch(
+        url(customer), {"email": "Carla@Example.org", "currentPassword": password}, format="json"
+    )
 
     assert response.status_code == 200
     assert response.json()["data"]["email"] == "carla@example.org"
@@ -69,10 +71,12 @@ def test_patch_changes_the_email_lower_cased(customer_client, customer):
 
 
 def test_patch_to_a_taken_email_in_any_case_is_409_conflict(
-    customer_client, customer, other_customer
+    customer_client, customer, other_customer, password
 ):
     response = customer_client.patch(
-        url(customer), {"email": other_customer.email.upper()}, format="json"
+        url(customer),
+        {"email": other_customer.email.upper(), "currentPassword": password},
+        format="json",
     )
 
     assert response.status_code == 409

@@ -1,5 +1,6 @@
 """drf-spectacular hooks: the schema describes what goes over the wire."""
 
+import re
 from typing import Any
 
 from ecommerce.api.pagination import PARAM_MAX
@@ -53,6 +54,66 @@ _ERROR_SCHEMA = {
         },
     },
 }
+# A representative message per code, for the examples Swagger UI shows.
+_EXAMPLE_MESSAGES = {
+    "validation_error": "Invalid input.",
+    "invalid_json": "The request body is not valid JSON.",
+    "invalid_signature": "The webhook signature is missing, stale or does not match.",
+    "bad_request": "The request could not be processed.",
+    "not_authenticated": "Authentication credentials were not provided.",
+    "invalid_credentials": "Invalid email or password.",
+    "token_invalid": "Token is invalid or expired.",
+    "payment_failed": "The provider refused the refund; nothing was refunded.",
+    "permission_denied": "You do not have permission to perform this action.",
+    "not_found": "Not found.",
+    "method_not_allowed": 'Method "DELETE" not allowed.',
+    "not_acceptable": "Could not satisfy the request Accept header.",
+    "conflict": "The request conflicts with the current state of the resource.",
+    "insufficient_stock": "Not enough stock for some items.",
+    "idempotency_request_in_progress": "A request with this Idempotency-Key is still running.",
+    "payload_too_large": "The request body is too large.",
+    "unsupported_media_type": "Unsupported media type in the request.",
+    "idempotency_key_reused": "This Idempotency-Key was already used with a different body.",
+    "rate_limited": "Request was throttled. Expected available in 42 seconds.",
+    "server_error": "An unexpected error occurred.",
+    "service_unavailable": "The service is temporarily unavailable. Please retry shortly.",
+}
+_EXAMPLE_DETAILS = {
+    "validation_error": {"email": ["This field is required."]},
+    "insufficient_stock": {
+        "items": [{"productId": "prod_" + "0" * 24 + "1" * 8, "requested": 3, "available": 1}]
+    },
+}
+_CODES_BY_STATUS: dict[str, list[str]] = {}
+for _code, _status in ERROR_CODES:
+    _CODES_BY_STATUS.setdefault(str(_status), []).append(_code)
+
+
+def error_examples(status: str, description: str) -> dict:
+    """OpenAPI ``examples`` of the error envelope for one response.
+
+    The codes the description names (``(conflict)``), or the status's first
+    code: a 401 shows ``not_authenticated``, a 429 ``rate_limited``, not the
+    component's generic example.
+    """
+    codes = _CODES_BY_STATUS.get(status, [])
+    named = [code for code in codes if re.search(rf"\b{code}\b", description or "")]
+    return {
+        code: {
+            "summary": code,
+            "value": {
+                "success": False,
+                "error": {
+                    "code": code,
+                    "message": _EXAMPLE_MESSAGES.get(code, ""),
+                    "details": _EXAMPLE_DETAILS.get(code, {}),
+                },
+            },
+        }
+        for code in named or codes[:1]
+    }
+
+
 # Errors any operation can answer; 401 and 403 only where auth is involved.
 _ERRORS_ALWAYS = {
     "400": "Invalid input (validation_error, invalid_json).",
@@ -136,6 +197,11 @@ def wrap_in_envelope(result: dict, generator: Any, request: Any, public: bool) -
             for status, response in responses.items():
                 if status[0] in "45" and "content" not in response:
                     response["content"] = {"application/json": {"schema": error_ref}}
+                media = response.get("content", {}).get("application/json", {})
+                if media.get("schema") == error_ref and "examples" not in media:
+                    examples = error_examples(status, response.get("description", ""))
+                    if examples:
+                        media["examples"] = examples
                 response.setdefault("headers", {}).update(_RESPONSE_HEADERS)
                 if status in ("429", "503"):
                     response["headers"]["Retry-After"] = {
@@ -174,8 +240,15 @@ def _require_body_with_required_fields(operation: dict) -> None:
     if not body or "required" in body:
         return
     schemas = [media.get("schema", {}) for media in body.get("content", {}).values()]
-    if schemas and all(schema.get("required") for schema in schemas):
+    if schemas and all(_has_required_fields(schema) for schema in schemas):
         body["required"] = True
+
+
+def _has_required_fields(schema: dict) -> bool:
+    # A oneOf (e.g. the order status move) requires a body when every branch does.
+    if "oneOf" in schema:
+        return all(_has_required_fields(branch) for branch in schema["oneOf"])
+    return bool(schema.get("required"))
 
 
 def _is_enveloped(schema: dict) -> bool:

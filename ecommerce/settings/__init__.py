@@ -1,7 +1,7 @@
 """Settings for every process (web, worker, manage.py, tests).
 
 Environments differ only by environment variables (see README "Configuration"):
-with none set, the project runs on a laptop with SQLite, an in-process cache and
+with none set, the project runs on a laptop with SQLite, a file cache shared by its processes and
 synchronous jobs; production sets DATABASE_URL, REDIS_URL, SECRET_KEY and friends.
 """
 
@@ -14,6 +14,12 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
+# Local development: `make run` writes a git-ignored .env (DEBUG=1), so a
+# manage.py command typed by hand runs like the server. Variables already in the
+# environment win; ENV_FILE names another file, and ENV_FILE= (empty) reads none.
+_ENV_FILE = env.str("ENV_FILE", default=str(BASE_DIR / ".env"))
+if _ENV_FILE and Path(_ENV_FILE).is_file():
+    environ.Env.read_env(_ENV_FILE)
 
 DEBUG = env.bool("DEBUG", default=False)
 
@@ -95,7 +101,8 @@ APPEND_SLASH = False
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # A shop's own templates (e-mails, admin pages) override the apps'.
+        "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -174,11 +181,16 @@ if REDIS_URL:
     SESSION_ENGINE = "ecommerce.sessions"
     SESSION_CACHE_ALIAS = "sessions"
 else:
+    # Files shared by every process of this checkout (the server, manage.py
+    # import_products, a second server), with cross-process atomic counters:
+    # see ecommerce.shared_file_cache.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "BACKEND": "ecommerce.shared_file_cache.SharedFileCache",
+            "LOCATION": env.str("CACHE_DIR", default=str(BASE_DIR / ".cache")),
             "KEY_PREFIX": CACHE_KEY_PREFIX,
             "KEY_FUNCTION": "ecommerce.cache.make_key",
+            "OPTIONS": {"MAX_ENTRIES": 10_000},
         }
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.db"

@@ -70,6 +70,7 @@ def test_create_answers_201_with_the_contract_order_shape(customer_client, custo
         "shippingAddress",
         "paymentMethod",
         "payment",
+        "shipment",
         "createdAt",
         "updatedAt",
     }

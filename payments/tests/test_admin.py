@@ -58,16 +58,12 @@ def processing(customer_client) -> Payment:
     return order_of(order_place(customer_client, (product_make(), 1))).payment
 
 
-def refund_remaining(site: Client, *payments: Payment):
-    return site.post(
-        CHANGELIST,
-        {
-            "action": "refund_remaining",
-            "_selected_action": [str(p.pk) for p in payments],
-            "index": 0,
-        },
-        follow=True,
-    )
+def refund_remaining(site: Client, *payments: Payment, confirm: bool = True):
+    """The action, and (by default) "Yes, refund" on its confirmation page."""
+    data = {"action": "refund_remaining", "_selected_action": [str(p.pk) for p in payments]}
+    if confirm:
+        data["apply"] = "1"
+    return site.post(CHANGELIST, data, follow=True)
 
 
 def messages_of(response) -> list[tuple[int, str]]:
@@ -103,7 +99,7 @@ def test_refund_remaining_refunds_the_whole_capture(site, captured, superuser):
     assert captured.refunded_amount == Decimal("30.00")
     refund = Refund.objects.get()
     assert refund.created_by == superuser
-    assert messages_of(response) == [(messages.INFO, f"Refunded 30.00 of {captured.pk.hex[:8]}.")]
+    assert messages_of(response) == [(messages.INFO, f"Refunded 30.00 USD of {captured}.")]
 
 
 def test_refund_remaining_refunds_only_what_is_left(site, captured):
@@ -133,7 +129,7 @@ def test_refund_remaining_of_a_processing_payment_warns_and_changes_nothing(site
     assert Refund.objects.count() == 0
     [(level, text)] = messages_of(response)
     assert level == messages.WARNING
-    assert processing.pk.hex[:8] in text
+    assert str(processing) in text
 
 
 def test_payments_cannot_be_added_in_the_admin(site):

@@ -253,14 +253,16 @@ def test_an_unknown_route_under_v1_does_not_list_the_url_patterns(settings, debu
     _assert_tells_nothing(response)
 
 
-def test_a_database_constraint_hit_is_a_clean_error(customer_client, customer):
+def test_a_database_constraint_hit_is_a_clean_error(customer_client, customer, password):
     # A duplicate e-mail: 409, not the IntegrityError's text.
     from accounts.tests.factories import AdminFactory
 
     AdminFactory(email="taken@example.com")
 
     response = customer_client.patch(
-        f"/v1/users/usr_{customer.id.hex}", {"email": "taken@example.com"}, format="json"
+        f"/v1/users/usr_{customer.id.hex}",
+        {"email": "taken@example.com", "currentPassword": password},
+        format="json",
     )
 
     assert response.status_code == 409

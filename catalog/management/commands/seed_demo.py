@@ -128,21 +128,35 @@ class Command(BaseCommand):
         "Load a demo catalog (a few hundred products over several categories) and two "
         f"accounts: {ADMIN_EMAIL} (admin; password from DEMO_ADMIN_PASSWORD, or generated "
         f"and printed once) and {CUSTOMER_EMAIL} (password from DEMO_CUSTOMER_PASSWORD, "
-        "likewise). Running it again adds nothing and changes no password."
+        "likewise). Running it again adds nothing and changes no password, unless "
+        "--reset-passwords, which gives both accounts new ones and prints them."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--seed", type=int, default=2024, help="Random seed of the generated catalog."
         )
+        parser.add_argument(
+            "--reset-passwords",
+            action="store_true",
+            help="Give the two demo accounts new passwords (DEMO_*_PASSWORD, or generated) "
+            "and print them.",
+        )
 
-    def handle(self, *args: Any, seed: int, **options: Any) -> None:
+    def handle(self, *args: Any, seed: int, reset_passwords: bool, **options: Any) -> None:
         with transaction.atomic():
             created = self._seed_products(random.Random(seed))  # noqa: S311 (demo data)
             self._seed_user(
-                ADMIN_EMAIL, "Demo Admin", "DEMO_ADMIN_PASSWORD", role=Role.ADMIN, superuser=True
+                ADMIN_EMAIL,
+                "Demo Admin",
+                "DEMO_ADMIN_PASSWORD",
+                role=Role.ADMIN,
+                superuser=True,
+                reset=reset_passwords,
             )
-            self._seed_user(CUSTOMER_EMAIL, "Demo Customer", "DEMO_CUSTOMER_PASSWORD")
+            self._seed_user(
+                CUSTOMER_EMAIL, "Demo Customer", "DEMO_CUSTOMER_PASSWORD", reset=reset_passwords
+            )
         # Product photos, drawn locally and uploaded through the media service.
         photos = demo_media_seed(slugs=self.seeded_slugs)
         self.stdout.write(
@@ -176,14 +190,22 @@ class Command(BaseCommand):
         *,
         role: str = Role.CUSTOMER,
         superuser: bool = False,
+        reset: bool = False,
     ) -> None:
-        if User.objects.filter(email=email).exists():
-            self.stdout.write(f"{email} exists; its password is unchanged.")
-            return
         password = os.environ.get(env_var) or ""
         generated = not password
         if generated:
             password = secrets.token_urlsafe(12)
+        existing = User.objects.filter(email=email).first()
+        if existing is not None:
+            if not reset:
+                self.stdout.write(f"{email} exists; its password is unchanged.")
+                return
+            existing.set_password(password)
+            existing.save(update_fields=["password", "updated_at"])
+            shown = password if generated else f"from {env_var}"
+            self.stdout.write(self.style.WARNING(f"New password of {email}: {shown}"))
+            return
         if superuser:
             User.objects.create_superuser(email=email, password=password, name=name)
         else:
