@@ -207,6 +207,10 @@ LOGIN_RATE_LIMIT = env.str("LOGIN_RATE_LIMIT", default="10/minute")
 # How many reverse proxies in front of the app append to X-Forwarded-For; the
 # client address is the entry this many places from the right. 0: REMOTE_ADDR.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Peers whose X-Forwarded-For and X-Forwarded-Proto are believed at all (the
+# ingress); from anyone else they are dropped before Django sees the request.
+# See ecommerce.forwarded.
+TRUSTED_PROXY_NETWORKS = env.list("TRUSTED_PROXY_NETWORKS", default=["127.0.0.0/8", "::1/128"])
 
 # --- Auth -----------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
