@@ -72,6 +72,8 @@ MIDDLEWARE = [
     "ecommerce.api.error_envelope.ApiErrorEnvelopeMiddleware",
     "ecommerce.rate_limit_headers.RateLimitHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy by path: the admin, /v1/docs, the API.
+    "ecommerce.content_security_policy.ContentSecurityPolicyMiddleware",
     # Before anything that answers on its own (WhiteNoise, CommonMiddleware), so
     # those answers carry CORS headers too; after SecurityMiddleware, so a
     # preflight gets the security headers.
@@ -211,6 +213,8 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 # ingress); from anyone else they are dropped before Django sees the request.
 # See ecommerce.forwarded.
 TRUSTED_PROXY_NETWORKS = env.list("TRUSTED_PROXY_NETWORKS", default=["127.0.0.0/8", "::1/128"])
+# The payment provider's webhook, per client IP (ecommerce.throttling.WebhookRateThrottle).
+WEBHOOK_RATE_LIMIT = env.str("WEBHOOK_RATE_LIMIT", default="600/minute")
 
 # --- Auth -----------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
