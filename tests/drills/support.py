@@ -83,6 +83,7 @@ def service_env(*, redis_url: str, **overrides: str) -> dict[str, str]:
         # The drills measure failures, not throttling: limits far above the load.
         "RATE_LIMIT": "1000000/hour",
         "LOGIN_RATE_LIMIT": "1000000/minute",
+        "WEBHOOK_RATE_LIMIT": "1000000/minute",
         "PYTHONUNBUFFERED": "1",
     }
     env.update(overrides)

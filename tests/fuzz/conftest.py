@@ -128,6 +128,7 @@ def _server_env(*, database_url: str, redis_url: str, port: int, log_dir: Path) 
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "RATE_LIMIT": "1000000000/hour",
             "LOGIN_RATE_LIMIT": "1000000000/hour",
+            "WEBHOOK_RATE_LIMIT": "1000000000/hour",
             "JWT_ACCESS_LIFETIME": "86400",
             "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
             "LOG_FORMAT": "json",
