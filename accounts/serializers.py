@@ -31,7 +31,7 @@ class EmailAddressField(serializers.EmailField):
 
 
 class RegisterInputSerializer(StrictInputSerializer):
-    email = EmailAddressField(max_length=255)
+    email = EmailAddressField(max_length=254)
     password = serializers.CharField(max_length=128, trim_whitespace=False)
     name = serializers.CharField(min_length=1, max_length=255)
 
@@ -51,7 +51,7 @@ class PasswordChangeInputSerializer(StrictInputSerializer):
 
 
 class PasswordResetInputSerializer(StrictInputSerializer):
-    email = EmailAddressField(max_length=255)
+    email = EmailAddressField(max_length=254)
 
 
 class PasswordResetConfirmInputSerializer(StrictInputSerializer):
@@ -79,7 +79,7 @@ class RegisterOutputSerializer(serializers.Serializer):
 class UserUpdateInputSerializer(StrictInputSerializer):
     """Profile fields to change; omitted ones keep their value. `role`: admins only."""
 
-    email = EmailAddressField(max_length=255)
+    email = EmailAddressField(max_length=254)
     name = serializers.CharField(min_length=1, max_length=255)
     phone = serializers.CharField(max_length=16, allow_null=True, validators=[E164_VALIDATOR])
     role = serializers.ChoiceField(choices=Role.choices)
