@@ -2,9 +2,12 @@ import uuid
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
+
+from accounts.email_address import email_normalize, email_normalize_or_none
 
 E164_VALIDATOR = RegexValidator(
     regex=r"^\+[1-9]\d{1,14}$",
@@ -23,12 +26,19 @@ class UserManager(BaseUserManager["User"]):
 
     @classmethod
     def normalize_email(cls, email: str | None) -> str:
-        """E-mail addresses are stored lower-cased: that is what makes the plain
-        unique index case-insensitive (a check constraint keeps it so)."""
-        return (email or "").strip().lower()
+        """The stored form of an address (accounts.email_address: NFKC, case-folded,
+        IDNA domain); ValidationError when there is none. Stored addresses are
+        lower-case ASCII, which makes the plain unique index case-insensitive (a
+        check constraint keeps it so)."""
+        return email_normalize(email or "")
 
     def get_by_natural_key(self, username: str | None) -> "User":
-        return self.get(email=self.normalize_email(username))
+        # Login (API and admin form) and createsuperuser's "already taken"
+        # check: an address that cannot be normalised belongs to no account.
+        address = email_normalize_or_none(username or "")
+        if address is None:
+            raise self.model.DoesNotExist("No user has this address.")
+        return self.get(email=address)
 
     def create_user(self, email: str, password: str | None = None, **fields) -> "User":
         if not email:
@@ -88,7 +98,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def clean(self) -> None:
         super().clean()
-        self.email = UserManager.normalize_email(self.email)
+        try:
+            self.email = UserManager.normalize_email(self.email)
+        except ValidationError as exc:
+            raise ValidationError({"email": exc.messages}) from exc
 
     @property
     def is_staff(self) -> bool:

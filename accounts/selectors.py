@@ -4,6 +4,7 @@ import uuid
 
 from django.db.models import QuerySet
 
+from accounts.email_address import email_normalize_or_none
 from accounts.models import User
 
 
@@ -23,5 +24,6 @@ def user_list(*, role: str | None = None, email: str | None = None) -> QuerySet[
     if role:
         users = users.filter(role=role)
     if email:
-        users = users.filter(email=User.objects.normalize_email(email))
+        # An address that cannot be normalised matches no account.
+        users = users.filter(email=email_normalize_or_none(email) or "")
     return users

@@ -1,5 +1,9 @@
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
+from accounts.email_address import email_normalize
 from accounts.models import E164_VALIDATOR, Role, User
 from ecommerce.api.ids import PREFIXES, PublicIdField
 from ecommerce.api.serializers import StrictInputSerializer
@@ -16,8 +20,18 @@ class UserOutputSerializer(serializers.Serializer):
     lastLogin = serializers.DateTimeField(source="last_login", allow_null=True)
 
 
+class EmailAddressField(serializers.EmailField):
+    """An address in its stored form (accounts.email_address), or a 400 naming the field."""
+
+    def to_internal_value(self, data: Any) -> str:
+        try:
+            return email_normalize(super().to_internal_value(data))
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from exc
+
+
 class RegisterInputSerializer(StrictInputSerializer):
-    email = serializers.EmailField(max_length=255)
+    email = EmailAddressField(max_length=254)
     password = serializers.CharField(max_length=128, trim_whitespace=False)
     name = serializers.CharField(min_length=1, max_length=255)
 
@@ -37,7 +51,7 @@ class PasswordChangeInputSerializer(StrictInputSerializer):
 
 
 class PasswordResetInputSerializer(StrictInputSerializer):
-    email = serializers.EmailField(max_length=255)
+    email = EmailAddressField(max_length=254)
 
 
 class PasswordResetConfirmInputSerializer(StrictInputSerializer):
@@ -63,7 +77,7 @@ class RegisterOutputSerializer(TokenPairOutputSerializer):
 class UserUpdateInputSerializer(StrictInputSerializer):
     """Profile fields to change; omitted ones keep their value. `role`: admins only."""
 
-    email = serializers.EmailField(max_length=255)
+    email = EmailAddressField(max_length=254)
     name = serializers.CharField(min_length=1, max_length=255)
     phone = serializers.CharField(max_length=16, allow_null=True, validators=[E164_VALIDATOR])
     role = serializers.ChoiceField(choices=Role.choices)

@@ -1,5 +1,6 @@
 """Every write to accounts: registration, login, sessions, passwords, profiles."""
 
+import dataclasses
 import logging
 from typing import Any
 
@@ -15,9 +16,11 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from rest_framework.exceptions import ValidationError
 
 from accounts import tasks
+from accounts.email_address import email_normalize, email_normalize_or_none
 from accounts.errors import EmailTaken, InvalidCredentials, PasswordResetTokenInvalid
 from accounts.models import User
 from accounts.tokens import TokenPair, token_families_revoke, token_pair_issue
+from ecommerce.api.ids import PREFIXES, public_id
 from ecommerce.jobs import job_enqueue
 from ecommerce.throttling import Rate, rate_limit_hit
 
@@ -31,7 +34,7 @@ PASSWORD_RESET_EMAILS_PER_ADDRESS = Rate(limit=3, window=3600)
 
 def user_register(*, email: str, password: str, name: str) -> tuple[User, TokenPair]:
     """Create a customer account and log it in. Raises EmailTaken, ValidationError."""
-    email = User.objects.normalize_email(email)
+    email = _email_normalize(email)
     candidate = User(email=email, name=name)
     _validate_password(password, candidate, field="password")
     if User.objects.filter(email=email).exists():
@@ -90,8 +93,12 @@ def password_reset_request(*, email: str) -> None:
     the answer and its timing are the same whether or not an account exists.
     The counter fails open: with Redis down, the e-mail is queued.
     """
-    address = User.objects.normalize_email(email)
-    # Keyed by a keyed hash: no e-mail address in Redis key names.
+    address = email_normalize_or_none(email)
+    if address is None:
+        # No account can have it; the view refuses such input before this.
+        return
+    # Keyed by a keyed hash of the normalised address: every spelling of one
+    # mailbox counts against one cap, and no address is in a Redis key name.
     client = salted_hmac("password-reset-email", address).hexdigest()[:32]
     state = rate_limit_hit(
         scope="password_reset_email", client=client, rate=PASSWORD_RESET_EMAILS_PER_ADDRESS
@@ -99,7 +106,7 @@ def password_reset_request(*, email: str) -> None:
     if state is not None and state.exceeded:
         logger.info("Password reset e-mail cap reached for an address; nothing queued.")
         return
-    job_enqueue(tasks.password_reset_email_send, email=email, queue="emails")
+    job_enqueue(tasks.password_reset_email_send, email=address, queue="emails")
 
 
 def password_reset_token_make(*, user: User) -> str:
@@ -133,7 +140,7 @@ def user_update(
     someone else's address (``by_owner`` False) needs no password.
     """
     if "email" in data:
-        data["email"] = User.objects.normalize_email(data["email"])
+        data["email"] = _email_normalize(data["email"])
         if by_owner and data["email"] != user.email:
             if not current_password:
                 raise ValidationError(
@@ -156,6 +163,13 @@ def user_update(
     return user
 
 
+def _email_normalize(email: str) -> str:
+    try:
+        return email_normalize(email)
+    except DjangoValidationError as exc:
+        raise ValidationError({"email": exc.messages}) from exc
+
+
 def _validate_password(password: str, user: User, *, field: str) -> None:
     try:
         validate_password(password, user)
@@ -172,3 +186,75 @@ def _user_from_reset_token(token: str) -> User:
     if not default_token_generator.check_token(user, check):
         raise PasswordResetTokenInvalid(details={"token": ["Invalid or expired token."]})
     return user
+
+
+@dataclasses.dataclass
+class EmailNormalization:
+    """What ``user_emails_normalize`` did, or would do (``apply=False``)."""
+
+    changed: list[tuple[str, str, str]] = dataclasses.field(default_factory=list)  # id, old, new
+    # The normal form several accounts share: those not already in that form
+    # are left as they are, for an operator to decide (never merged).
+    collisions: list[tuple[str, list[tuple[str, str]]]] = dataclasses.field(default_factory=list)
+    invalid: list[tuple[str, str, str]] = dataclasses.field(default_factory=list)  # id, email, why
+
+    def lines(self) -> list[str]:
+        """A report for an operator: every account left alone, and why."""
+        lines = [
+            f"E-mail addresses: {len(self.changed)} normalised, "
+            f"{sum(len(rows) for _, rows in self.collisions)} in {len(self.collisions)} "
+            f"collision(s) left as they are, {len(self.invalid)} not normalisable."
+        ]
+        for target, rows in self.collisions:
+            holders = ", ".join(f"{user_id} {email!a}" for user_id, email in rows)
+            lines.append(f"  collision on {target}: {holders}")
+        for user_id, email, reason in self.invalid:
+            lines.append(f"  not normalisable: {user_id} {email!a}: {reason}")
+        if self.collisions or self.invalid:
+            lines.append(
+                "  These accounts cannot log in or receive resets by their address until "
+                "resolved: check who owns the mailbox, then change the address or deactivate "
+                "the account in /admin/, and run `manage.py normalize_emails` again."
+            )
+        return lines
+
+
+def user_emails_normalize(*, users: Any = None, apply: bool = True) -> EmailNormalization:
+    """Rewrite every stored address to its normal form (accounts.email_address).
+
+    Addresses that collide (two accounts whose addresses normalise to one) are
+    reported and left untouched: merging accounts is an operator's decision,
+    and the one whose spelling was odd may be an attacker's. An account already
+    in the normal form keeps it. ``users`` is the User manager or queryset to
+    work on (a migration passes its historical model's); each update is its own
+    savepoint, so a row a running server wrote meanwhile is a collision too.
+    """
+    users = User.objects if users is None else users
+    report = EmailNormalization()
+    by_target: dict[str, list[tuple[Any, str]]] = {}
+    for pk, email in users.order_by("created_at", "pk").values_list("pk", "email").iterator():
+        try:
+            target = email_normalize(email)
+        except DjangoValidationError as exc:
+            report.invalid.append((public_id(PREFIXES["user"], pk), email, " ".join(exc.messages)))
+            continue
+        by_target.setdefault(target, []).append((pk, email))
+    for target, rows in by_target.items():
+        odd = [(pk, email) for pk, email in rows if email != target]
+        if not odd:
+            continue
+        if len(rows) > 1:
+            report.collisions.append(
+                (target, [(public_id(PREFIXES["user"], pk), email) for pk, email in rows])
+            )
+            continue
+        [(pk, email)] = odd
+        if apply:
+            try:
+                with transaction.atomic():
+                    users.filter(pk=pk, email=email).update(email=target)
+            except IntegrityError:
+                report.collisions.append((target, [(public_id(PREFIXES["user"], pk), email)]))
+                continue
+        report.changed.append((public_id(PREFIXES["user"], pk), email, target))
+    return report

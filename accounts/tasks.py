@@ -5,6 +5,8 @@ import logging
 from django.conf import settings
 from django.core.mail import send_mail
 
+from accounts.email_address import email_normalize_or_none
+
 logger = logging.getLogger(__name__)
 
 
@@ -13,7 +15,8 @@ def password_reset_email_send(*, email: str) -> bool:
     from accounts.models import User
     from accounts.services import password_reset_token_make
 
-    user = User.objects.filter(email=User.objects.normalize_email(email), is_active=True).first()
+    address = email_normalize_or_none(email)
+    user = User.objects.filter(email=address, is_active=True).first() if address else None
     if user is None:
         logger.info("Password reset requested for an unknown address; nothing sent.")
         return False

@@ -54,8 +54,8 @@ def markdown(results: dict[str, Any]) -> str:
     lines = [
         f"Run {results['generated_at']} at commit `{results['git_commit'][:12]}` on "
         f"{machine['cpus']} x {machine['cpu_model'] or 'CPU'} (Python {machine['python']}); "
-        f"gunicorn {config['gunicorn_workers']} {config['gunicorn_worker_class']} workers"
-        f"{_threads(config)}, "
+        f"{_front(config)}gunicorn {config['gunicorn_workers']} "
+        f"{config['gunicorn_worker_class']} workers{_threads(config)}, "
         f"{config['rq_workers']} RQ workers, {config['load_generator']}; "
         f"{results['data']['products']:,} products, {results['data']['users']:,} users.",
         "",
@@ -78,6 +78,11 @@ def markdown(results: dict[str, Any]) -> str:
             for c in checks
         ]
     return "\n".join(lines) + "\n"
+
+
+def _front(config: dict[str, Any]) -> str:
+    # Runs before the web role had nginx recorded no "server": gunicorn alone.
+    return "nginx in front of " if config.get("server") == "web" else ""
 
 
 def _threads(config: dict[str, Any]) -> str:

@@ -1,6 +1,7 @@
 """``make bench``: the production configuration under load, on this machine.
 
-Starts gunicorn (docker/gunicorn.conf.py, DEBUG off) on PostgreSQL and Redis
+Starts the image's web role (docker/entrypoint.sh web: nginx in front of
+gunicorn with docker/gunicorn.conf.py, DEBUG off) on PostgreSQL and Redis
 with seeded data (bench.seed), RQ workers for the payment jobs, and the
 baseline app (bench.baseline) beside it; drives each with wrk and writes
 bench/results/results.{json,md} and latency.png. See README "Benchmarks".
@@ -95,8 +96,9 @@ def server_env() -> dict[str, str]:
 class Services:
     """The server processes of one benchmark run; all stopped on exit."""
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], server: str = "web") -> None:
         self.env = env
+        self.server = server
         self.procs: list[tuple[str, subprocess.Popen]] = []
 
     def start(self, name: str, argv: list[str], **env: str) -> subprocess.Popen:
@@ -113,10 +115,18 @@ class Services:
         return proc
 
     def gunicorn(self, name: str, app: str, port: int, workers: int, **env: str) -> None:
+        """``app`` served as a pod serves it (``--server web``), or by gunicorn alone."""
+        if self.server == "web":
+            # gunicorn takes the first application named: this one, not the role's.
+            argv = ["docker/entrypoint.sh", "web", app]
+        else:
+            argv = [str(VENV_BIN / "gunicorn"), "-c", "docker/gunicorn.conf.py", app]
         self.start(
             name,
-            [str(VENV_BIN / "gunicorn"), "-c", "docker/gunicorn.conf.py", app],
+            argv,
             GUNICORN_BIND=f"127.0.0.1:{port}",
+            WEB_BIND=f"127.0.0.1:{port}",
+            WEB_RUN_DIR=str(WORK / f"web-{name}"),
             WEB_CONCURRENCY=str(workers),
             PROMETHEUS_MULTIPROC_DIR=str(WORK / f"prometheus-{name}"),
             GUNICORN_ACCESS_LOG=str(WORK / f"{name}-access.log"),
@@ -404,7 +414,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     RESULTS.mkdir(parents=True, exist_ok=True)
     env = server_env()
     prepare_database(env)
-    services = Services(env)
+    services = Services(env, server=args.server)
     scenarios: list[dict[str, Any]] = []
     selected = set(args.scenarios.split(",")) if args.scenarios else None
 
@@ -513,6 +523,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "git_commit": _git("rev-parse", "HEAD"),
         "machine": _machine(),
         "config": {
+            "server": args.server,
             "gunicorn_workers": args.workers,
             "gunicorn_worker_class": os.environ.get("GUNICORN_WORKER_CLASS", "sync"),
             "gunicorn_threads": int(os.environ.get("GUNICORN_THREADS", "1")),
@@ -575,6 +586,11 @@ def main() -> None:
     # 3 sync workers served 30-50 % more than 5, and gthread (3 x 4) had errors.
     parser.add_argument("--workers", type=int, default=int(os.environ.get("BENCH_WORKERS", "3")))
     parser.add_argument("--rq-workers", type=int, default=2)
+    parser.add_argument(
+        "--server", choices=["web", "gunicorn"], default="web",
+        help="web: the image's web role (nginx in front of gunicorn), as a pod serves; "
+        "gunicorn: gunicorn alone, as before the pod had nginx",
+    )  # fmt: skip
     parser.add_argument("--scenarios", default="", help="comma-separated subset")
     parser.add_argument("--output", default=str(RESULTS), help="where results are written")
     args = parser.parse_args()

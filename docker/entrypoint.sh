@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The image's entry point: one image, four roles.
 #
-#   web      gunicorn serving ecommerce.wsgi:application (docker/gunicorn.conf.py)
+#   web      nginx on WEB_BIND (docker/nginx.conf) in front of gunicorn serving
+#            ecommerce.wsgi:application (docker/gunicorn.conf.py) on a Unix socket
 #   worker   RQ worker for every queue in settings.RQ_QUEUE_NAMES, with the scheduler
 #   cron     the periodic jobs' scheduler (manage.py rqcron): one per deployment
 #   migrate  manage.py migrate --noinput under a PostgreSQL advisory lock, so that
@@ -23,9 +24,78 @@ role="${1:-web}"
 # manage`, `migrate`) would leave its own files there, and stale series in /metrics.
 if [ "$role" != web ]; then unset PROMETHEUS_MULTIPROC_DIR; fi
 
+# The web role: gunicorn on a Unix socket only nginx reaches, nginx on the
+# pod's port buffering every request and answer (docker/nginx.conf says why).
+# Either one stopping stops the other, and the container with them. On
+# SIGTERM (after the pod's preStop sleep), nginx stops first and gracefully:
+# it stops accepting, finishes the requests in flight (gunicorn answers them),
+# and then gunicorn, idle by then, stops too.
+web_run() {
+  local run_dir="${WEB_RUN_DIR:-/tmp/web}"
+  local bind="${WEB_BIND:-0.0.0.0:${PORT:-8000}}"
+  local max_body="${MAX_BODY_BYTES:-1048576}"
+  if ! [[ "$max_body" =~ ^[0-9]+$ ]]; then
+    echo "web: MAX_BODY_BYTES must be a number of bytes, not '$max_body'" >&2
+    exit 2
+  fi
+  mkdir -p "$run_dir"
+  rm -f "$run_dir/gunicorn.sock"
+  local conf
+  conf="$(<docker/nginx.conf)"
+  conf="${conf//@RUN_DIR@/$run_dir}"
+  conf="${conf//@WEB_BIND@/$bind}"
+  conf="${conf//@MAX_BODY_BYTES@/$max_body}"
+  # nginx started by root would run its workers as "nobody", who may not reach
+  # the socket; they run as whoever runs gunicorn (uid 10001 in the image).
+  if [ "$(id -u)" = 0 ]; then
+    conf="${conf//@USER@/user root;}"
+  else
+    conf="${conf//@USER@/}"
+  fi
+  printf '%s\n' "$conf" >"$run_dir/nginx.conf"
+  nginx -e stderr -p "$run_dir" -c "$run_dir/nginx.conf" -t -q
+
+  GUNICORN_BIND="unix:$run_dir/gunicorn.sock" \
+    gunicorn --config docker/gunicorn.conf.py "$@" ecommerce.wsgi:application &
+  local gunicorn_pid=$!
+  # nginx opens the port once gunicorn listens (it imports the app first):
+  # until then a connection is refused rather than answered 503.
+  local waited
+  for waited in $(seq 1 600); do
+    [ -S "$run_dir/gunicorn.sock" ] && break
+    if ! kill -0 "$gunicorn_pid" 2>/dev/null; then
+      wait "$gunicorn_pid" || exit $?
+      exit 1
+    fi
+    sleep 0.1
+  done
+  [ -S "$run_dir/gunicorn.sock" ] || echo "web: no gunicorn socket after ${waited}00 ms" >&2
+  nginx -e stderr -p "$run_dir" -c "$run_dir/nginx.conf" &
+  local nginx_pid=$!
+
+  web_stop() {
+    kill -QUIT "$nginx_pid" 2>/dev/null || true
+    wait "$nginx_pid" 2>/dev/null || true
+    kill -TERM "$gunicorn_pid" 2>/dev/null || true
+    wait "$gunicorn_pid" 2>/dev/null || true
+  }
+  trap 'web_stop; exit 0' TERM INT QUIT
+
+  local exited=0
+  wait -n -p exited "$gunicorn_pid" "$nginx_pid" || true
+  if [ "$exited" = "$nginx_pid" ]; then
+    echo "web: nginx exited; stopping gunicorn" >&2
+  else
+    echo "web: gunicorn exited; stopping nginx" >&2
+  fi
+  trap - TERM INT QUIT
+  web_stop
+  exit 1
+}
+
 case "$role" in
   web)
-    exec gunicorn --config docker/gunicorn.conf.py "$@" ecommerce.wsgi:application
+    web_run "$@"
     ;;
   worker)
     # WORKER_QUEUES narrows a worker to some queues ("payments emails", or "media"

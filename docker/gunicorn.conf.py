@@ -43,8 +43,22 @@ max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "1000")
 preload_app = os.environ.get("GUNICORN_PRELOAD", "1") == "1"
 # Heartbeat files on tmpfs: /tmp may be a slow or read-only disk in a container.
 worker_tmp_dir = "/dev/shm" if Path("/dev/shm").is_dir() else None  # noqa: S108
-# The ingress sets X-Forwarded-*; gunicorn only sees the pod network.
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
+# --- Behind the pod's nginx (docker/nginx.conf) ---------------------------------
+# In the web role gunicorn listens on a Unix socket only nginx reaches, and
+# ecommerce.forwarded decides which peers' X-Forwarded-* count
+# (TRUSTED_PROXY_NETWORKS). Run alone on TCP, gunicorn takes the scheme from
+# these addresses only, never from anyone ("*").
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+# The scheme from X-Forwarded-Proto only (what the ingress and Django use); the
+# SCRIPT_NAME and PATH_INFO headers never rewrite the path, whoever sends them.
+secure_scheme_headers = {"X-FORWARDED-PROTO": "https"}
+forwarder_headers = ""
+# At or above nginx's limits, so a request nginx let through is never refused
+# here with gunicorn's HTML 400 (a request line or a header over 8 KiB is
+# nginx's enveloped 400; gunicorn's maxima are 8190 and 32768).
+limit_request_line = 8190
+limit_request_field_size = 8190
+limit_request_fields = 32768
 
 # Access log on stdout, one line per request with its X-Request-ID (the
 # response header set by ecommerce.request_id), so a log line and a client's

@@ -12,20 +12,21 @@ from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_safe
+
+from ecommerce.views import safe_methods_only
 
 logger = logging.getLogger(__name__)
 
 
 @never_cache
-@require_safe
+@safe_methods_only
 def health(request: HttpRequest) -> JsonResponse:
     """Liveness: the process answers. Touches neither PostgreSQL nor Redis."""
     return JsonResponse({"status": "ok"})
 
 
 @never_cache
-@require_safe
+@safe_methods_only
 def ready(request: HttpRequest) -> JsonResponse:
     """Readiness: 200 when the database and Redis answer, 503 naming what failed.
 

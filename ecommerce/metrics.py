@@ -40,13 +40,13 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_safe
 from prometheus_client import multiprocess
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from ecommerce.api.exceptions import error_body
 from ecommerce.api.renderers import render_json
+from ecommerce.views import safe_methods_only
 
 logger = logging.getLogger(__name__)
 
@@ -226,7 +226,7 @@ def metrics_exposition() -> bytes:
 
 
 @never_cache
-@require_safe
+@safe_methods_only
 def metrics(request: HttpRequest) -> HttpResponse:
     if not metrics_access_allowed(request):
         body = render_json(error_body("permission_denied", "Metrics are not public."))

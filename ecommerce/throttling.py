@@ -1,6 +1,6 @@
 """Rate limits: fixed windows counted atomically in Redis, failing open.
 
-Two limits (see the contract's "Rate limiting"):
+Three limits (see the contract's "Rate limiting"):
 
 * ``ApiRateThrottle`` (scope ``api``, ``RATE_LIMIT``, default 1000/hour): per
   authenticated user, or per client IP when anonymous. The default for every
@@ -11,6 +11,10 @@ Two limits (see the contract's "Rate limiting"):
   key). Those views use only this throttle, so their attempts do not also
   spend the general limit and their ``X-RateLimit-*`` headers describe the
   login limit.
+* ``WebhookRateThrottle`` (scope ``webhook``, ``WEBHOOK_RATE_LIMIT``, default
+  600/minute): per client IP, on the payment provider's webhook. It counts
+  before the signature is checked, so a flood of unsigned or forged events
+  costs at most that many HMAC checks a minute per address.
 
 A window starts with the first request: the counter ``rate_limit:<scope>:<client>``
 is created by INCR with a TTL of one window (a Lua script does INCR and EXPIRE
@@ -318,6 +322,16 @@ class LoginRateThrottle(CountingThrottle):
 
     scope = "login"
     rate_setting = "LOGIN_RATE_LIMIT"
+
+    def get_client(self, request: Any) -> str:
+        return client_ip_key(client_ip(request))
+
+
+class WebhookRateThrottle(CountingThrottle):
+    """WEBHOOK_RATE_LIMIT per client IP: the provider's callbacks, signed or not."""
+
+    scope = "webhook"
+    rate_setting = "WEBHOOK_RATE_LIMIT"
 
     def get_client(self, request: Any) -> str:
         return client_ip_key(client_ip(request))

@@ -1,6 +1,8 @@
 """Fallback views that keep Django's own errors in the API's envelope."""
 
+import functools
 import logging
+from collections.abc import Callable
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, HttpResponseNotFound, HttpResponseServerError
@@ -27,6 +29,27 @@ def api_not_found(request: HttpRequest, *args: object, **kwargs: object) -> Http
     """Any path under /v1 that no route matches, whatever the method."""
     body = render_json(error_body("not_found", "No such endpoint."))
     return HttpResponseNotFound(body, content_type=JSON)
+
+
+def safe_methods_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """GET and HEAD only, for the plain views outside /v1 (probes, /metrics).
+
+    Any other method is a 405 in the envelope. Django's ``require_safe`` answers
+    an empty 405, and before it a POST met the CSRF middleware, whose refusal
+    is an HTML page: these views take no form, so they are exempt.
+    """
+
+    @csrf_exempt
+    @functools.wraps(view)
+    def guarded(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        if request.method not in ("GET", "HEAD"):
+            body = render_json(error_body("method_not_allowed", "Method not allowed."))
+            response = HttpResponse(body, status=405, content_type=JSON)
+            response["Allow"] = "GET, HEAD"
+            return response
+        return view(request, *args, **kwargs)
+
+    return guarded
 
 
 def handler400(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -3,7 +3,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ecommerce.api.ids import PREFIXES, PublicIdField
-from ecommerce.api.serializers import StrictInputSerializer
+from ecommerce.api.serializers import JSONIntegerField, StrictInputSerializer
 from orders.state import OrderStatus
 from payments.selectors import payment_next_action
 from payments.state import PaymentStatus
@@ -19,7 +19,7 @@ class ShippingAddressSerializer(StrictInputSerializer):
 
 class OrderLineInputSerializer(StrictInputSerializer):
     productId = PublicIdField(PREFIXES["product"])
-    quantity = serializers.IntegerField(min_value=1, max_value=settings.ORDER_MAX_QUANTITY)
+    quantity = JSONIntegerField(min_value=1, max_value=settings.ORDER_MAX_QUANTITY)
 
 
 class OrderCreateInputSerializer(StrictInputSerializer):

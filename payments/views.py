@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsAdminRole
 from ecommerce.api.ids import PREFIXES, uuid_from_path
+from ecommerce.throttling import WebhookRateThrottle
 from payments import selectors, services, stripe_webhook
 from payments.serializers import PaymentOutputSerializer, RefundInputSerializer
 
@@ -106,7 +107,10 @@ class PaymentWebhookView(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    throttle_classes: list = []
+    # Its own limit, per client IP, counted before the signature is checked:
+    # the provider's retries must not spend RATE_LIMIT, and nobody else may
+    # make the server check signatures without limit.
+    throttle_classes = [WebhookRateThrottle]
 
     @extend_schema(
         tags=["payments"],

@@ -3,8 +3,9 @@
 import logging
 from typing import Any
 
+from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions as drf
@@ -12,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
 from ecommerce.api.errors import ApplicationError
-from ecommerce.api.parsers import PayloadTooLarge
+from ecommerce.api.parsers import JSONTooComplex, PayloadTooLarge
 from ecommerce.api.renderers import Envelope
 from ecommerce.throttling import REQUEST_ATTRIBUTE
 
@@ -20,6 +21,8 @@ logger = logging.getLogger("ecommerce.api")
 
 # DRF exception class -> (code, message used when DRF's own text is not helpful)
 _DRF_CODES: list[tuple[type[Exception], str, str | None]] = [
+    # Valid JSON beyond the parser's bounds: its own message says which.
+    (JSONTooComplex, "invalid_json", None),
     (drf.ParseError, "invalid_json", "Request body is not valid JSON."),
     (drf.ValidationError, "validation_error", "Invalid input."),
     (drf.NotAuthenticated, "not_authenticated", "Authentication credentials were not provided."),
@@ -61,6 +64,12 @@ def exception_handler(exc: Exception, context: dict) -> Response:
     elif isinstance(exc, RequestDataTooBig):
         # Django's own limit (MAX_BODY_BYTES), met by a view that reads request.body.
         exc = PayloadTooLarge()
+    elif isinstance(exc, DjangoValidationError):
+        # A model's or a form's validation (full_clean, a validator) that no
+        # serializer checked first: still the client's input, so a 400 naming
+        # the fields, never a 500. Logged, as the serializer should catch it.
+        logger.warning("Model validation reached the API layer in %s: %s", _view_name(context), exc)
+        exc = drf.ValidationError(_django_validation_details(exc))
     elif isinstance(exc, SuspiciousOperation):
         logger.warning("Suspicious request refused: %s", exc)
         return Response(
@@ -131,6 +140,22 @@ def _throttled_instead(exc: drf.APIException, context: dict) -> drf.Throttled | 
     except drf.Throttled as throttled:
         return throttled
     return None
+
+
+def _django_validation_details(exc: DjangoValidationError) -> dict[str, list[str]]:
+    """Field -> messages, with the API's camelCase names and ``nonFieldErrors``."""
+    if not hasattr(exc, "error_dict"):
+        return {"nonFieldErrors": list(exc.messages)}
+    details: dict[str, list[str]] = {}
+    for field, errors in exc.message_dict.items():
+        name = "nonFieldErrors" if field == NON_FIELD_ERRORS else _camel(field)
+        details.setdefault(name, []).extend(errors)
+    return details
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
 
 
 def _view_name(context: dict) -> str:

@@ -2,7 +2,26 @@
 
 from typing import Any
 
+from django.conf import settings
 from rest_framework import serializers
+
+# An answer names at most this many unknown fields, then counts the rest: a
+# client that misspelt one learns which, one that sends sixty gets no sixty
+# lines back (the parser already caps keys per object).
+UNKNOWN_FIELDS_REPORTED = 5
+
+
+class JSONIntegerField(serializers.IntegerField):
+    """A JSON integer and nothing else: ``"2"``, ``2.0`` and ``true`` are refused.
+
+    DRF's IntegerField takes ``"2"`` and ``2.0`` as 2; the schema says integer,
+    and so does the server.
+    """
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 # Comments, not a docstring: drf-spectacular publishes a serializer's docstring,
@@ -17,16 +36,24 @@ class StrictInputSerializer(serializers.Serializer):
             writable = {name for name, field in self.fields.items() if not field.read_only}
             read_only = {name for name, field in self.fields.items() if field.read_only}
             errors = {}
+            unknown = 0
             for name, value in data.items():
                 if name in read_only:
                     errors[name] = ["This field cannot be changed."]
                 elif name not in writable:
-                    errors[name] = ["Unknown field."]
+                    unknown += 1
+                    if unknown <= UNKNOWN_FIELDS_REPORTED:
+                        errors[name] = ["Unknown field."]
                 elif isinstance(self.fields[name], serializers.CharField) and not isinstance(
                     value, str | None
                 ):
                     # DRF would turn 5 into "5": the schema says string, so does the server.
                     errors[name] = [self.fields[name].error_messages["invalid"]]
+            if unknown > UNKNOWN_FIELDS_REPORTED:
+                more = unknown - UNKNOWN_FIELDS_REPORTED
+                errors[settings.REST_FRAMEWORK["NON_FIELD_ERRORS_KEY"]] = [
+                    f"And {more} more unknown field{'s' if more > 1 else ''}."
+                ]
             if errors:
                 raise serializers.ValidationError(errors)
         return super().to_internal_value(data)

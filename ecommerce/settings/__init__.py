@@ -78,6 +78,8 @@ MIDDLEWARE = [
     "ecommerce.api.error_envelope.ApiErrorEnvelopeMiddleware",
     "ecommerce.rate_limit_headers.RateLimitHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy by path: the admin, /v1/docs, the API.
+    "ecommerce.content_security_policy.ContentSecurityPolicyMiddleware",
     # Before anything that answers on its own (WhiteNoise, CommonMiddleware), so
     # those answers carry CORS headers too; after SecurityMiddleware, so a
     # preflight gets the security headers.
@@ -219,6 +221,12 @@ LOGIN_RATE_LIMIT = env.str("LOGIN_RATE_LIMIT", default="10/minute")
 # How many reverse proxies in front of the app append to X-Forwarded-For; the
 # client address is the entry this many places from the right. 0: REMOTE_ADDR.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Peers whose X-Forwarded-For and X-Forwarded-Proto are believed at all (the
+# ingress); from anyone else they are dropped before Django sees the request.
+# See ecommerce.forwarded.
+TRUSTED_PROXY_NETWORKS = env.list("TRUSTED_PROXY_NETWORKS", default=["127.0.0.0/8", "::1/128"])
+# The payment provider's webhook, per client IP (ecommerce.throttling.WebhookRateThrottle).
+WEBHOOK_RATE_LIMIT = env.str("WEBHOOK_RATE_LIMIT", default="600/minute")
 
 # --- Auth -----------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

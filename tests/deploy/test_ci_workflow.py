@@ -79,14 +79,20 @@ def test_actions_are_pinned_to_a_version():
 
 
 def test_test_job_has_the_binaries_the_suite_starts_itself():
-    """The Redis outage tests spawn redis-server; tests/deploy runs shellcheck."""
+    """The Redis outage tests spawn redis-server, the web-role tests nginx; tests/deploy
+    runs shellcheck."""
     job = _workflow()["jobs"]["test"]
     steps = job["steps"]
     install = next(i for i, step in enumerate(steps) if "apt-get install" in step.get("run", ""))
     make_test = next(i for i, step in enumerate(steps) if "make test" in step.get("run", ""))
     assert install < make_test
     packages = steps[install]["run"].split("apt-get install", 1)[1].split("\n", 1)[0].split()
-    assert {"redis-server", "shellcheck"} <= set(packages)
+    assert {
+        "redis-server",
+        "shellcheck",
+        "nginx",
+        "libnginx-mod-http-headers-more-filter",
+    } <= set(packages)
     # The service container owns 6379: apt must not start a second Redis there.
     assert "policy-rc.d" in steps[install]["run"]
     assert job["services"]["redis"]["ports"] == ["6379:6379"]

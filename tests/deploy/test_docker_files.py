@@ -79,8 +79,21 @@ def test_final_image_runs_as_a_numeric_non_root_user():
 
 def test_final_image_has_no_compilers():
     final = " ".join(_final_stage()).lower()
-    for tool in ("build-essential", "gcc", "g++", "clang", "apt-get install"):
+    for tool in ("build-essential", "gcc", "g++", "clang", "make "):
         assert tool not in final, tool
+
+
+def test_final_image_installs_only_nginx_from_debian():
+    """The web role's nginx (docker/nginx.conf) and its headers-more module, nothing else."""
+    installs = [line for line in _instructions(_final_stage(), "RUN") if "apt-get install" in line]
+    assert len(installs) == 1
+    packages = installs[0].split("apt-get install", 1)[1].split("&&")[0].split()
+    assert [word for word in packages if not word.startswith("-")] == [
+        "nginx",
+        "libnginx-mod-http-headers-more-filter",
+    ]
+    assert "--no-install-recommends" in packages
+    assert "rm -rf /var/lib/apt/lists/*" in installs[0]
 
 
 def test_static_files_are_collected_at_build_and_served_from_the_image():
@@ -104,9 +117,12 @@ def test_gunicorn_is_the_default_command_through_the_entrypoint():
     assert _instructions(final, "CMD") == ['CMD ["web"]']
     entrypoint = (DOCKER / "entrypoint.sh").read_text()
     assert (
-        "exec gunicorn --config docker/gunicorn.conf.py" in entrypoint
+        "gunicorn --config docker/gunicorn.conf.py" in entrypoint
         and "ecommerce.wsgi:application" in entrypoint
     )
+    # Behind the pod's nginx, on a socket nothing else reaches.
+    assert 'GUNICORN_BIND="unix:$run_dir/gunicorn.sock"' in entrypoint
+    assert 'nginx -e stderr -p "$run_dir" -c "$run_dir/nginx.conf"' in entrypoint
 
 
 def test_copied_requirement_files_exist_and_pin_gunicorn():

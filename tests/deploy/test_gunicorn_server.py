@@ -1,4 +1,5 @@
-"""The web role for real: gunicorn with docker/gunicorn.conf.py on a loopback port.
+"""The web role for real: nginx on a loopback port in front of gunicorn with
+docker/gunicorn.conf.py.
 
 Workers are recycled every few requests, so the requests are served by
 several processes: /metrics must still count every one of them
@@ -57,7 +58,8 @@ def gunicorn(tmp_path: Path):
     env = {
         **os.environ,
         "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "WEB_BIND": f"127.0.0.1:{port}",
+        "WEB_RUN_DIR": str(tmp_path / "web"),
         "WEB_CONCURRENCY": "2",
         "GUNICORN_MAX_REQUESTS": "4",
         "GUNICORN_MAX_REQUESTS_JITTER": "0",
@@ -84,7 +86,8 @@ def gunicorn(tmp_path: Path):
                 if _get(f"{base}/health")[0] == 200:
                     break
             except OSError:
-                time.sleep(0.2)
+                pass
+            time.sleep(0.2)
         else:
             pytest.fail(f"gunicorn did not answer: {log.read_text()}")
         yield base, log

@@ -120,12 +120,28 @@ def test_prometheus_multiproc_dir_is_on_the_writable_volume(production_docs):
 
 
 def test_graceful_shutdown_outlasts_gunicorn_graceful_timeout(production_docs):
+    """The entrypoint stops nginx (its graceful stop), then gunicorn (its own)."""
     api = find(production_docs, "Deployment", "ecommerce-api")
     web = container(api, "api")
     pre_stop_sleep = int(web["lifecycle"]["preStop"]["exec"]["command"][-1])
     gunicorn = (REPO / "docker" / "gunicorn.conf.py").read_text()
     graceful = int(re.search(r'GUNICORN_GRACEFUL_TIMEOUT", "(\d+)"', gunicorn).group(1))
-    assert pod_spec(api)["terminationGracePeriodSeconds"] > pre_stop_sleep + graceful
+    nginx = (REPO / "docker" / "nginx.conf").read_text()
+    nginx_graceful = int(re.search(r"^worker_shutdown_timeout (\d+)s;", nginx, re.M).group(1))
+    assert (
+        pod_spec(api)["terminationGracePeriodSeconds"] > pre_stop_sleep + nginx_graceful + graceful
+    )
+
+
+def test_web_run_dir_is_a_writable_volume_of_its_own(production_docs):
+    """nginx buffers request bodies there: they must not fill the shared /tmp."""
+    api = find(production_docs, "Deployment", "ecommerce-api")
+    web = container(api, "api")
+    run_dir = _env(web)["WEB_RUN_DIR"]["value"]
+    mounts = {mount["mountPath"]: mount["name"] for mount in web["volumeMounts"]}
+    volumes = {volume["name"]: volume for volume in pod_spec(api)["volumes"]}
+    assert "emptyDir" in volumes[mounts[run_dir]]
+    assert mounts[run_dir] != mounts["/tmp"]  # noqa: S108
 
 
 def test_worker_finishes_its_longest_job_before_being_killed(production_docs):

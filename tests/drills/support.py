@@ -83,6 +83,7 @@ def service_env(*, redis_url: str, **overrides: str) -> dict[str, str]:
         # The drills measure failures, not throttling: limits far above the load.
         "RATE_LIMIT": "1000000/hour",
         "LOGIN_RATE_LIMIT": "1000000/minute",
+        "WEBHOOK_RATE_LIMIT": "1000000/minute",
         "PYTHONUNBUFFERED": "1",
     }
     env.update(overrides)
@@ -217,15 +218,24 @@ def http_call(
 
 
 class ApiServer:
-    """gunicorn with docker/gunicorn.conf.py on a free loopback port, sync workers."""
+    """gunicorn with docker/gunicorn.conf.py on a free loopback port, sync workers.
 
-    def __init__(self, *, log_dir: Path, env: dict[str, str], workers: int = 3) -> None:
+    ``web_role=True`` runs the image's web role instead (``docker/entrypoint.sh
+    web``: nginx on the port, in front of gunicorn on a Unix socket), which is
+    what a pod serves.
+    """
+
+    def __init__(
+        self, *, log_dir: Path, env: dict[str, str], workers: int = 3, web_role: bool = False
+    ) -> None:
         self.log_path = log_dir / "gunicorn.log"
         self.env = env
         self.workers = workers
+        self.web_role = web_role
         self.port = 0
         self.process: subprocess.Popen | None = None
         self._prometheus_dir = log_dir / "prometheus"
+        self._run_dir = log_dir / "web"
 
     def start(self) -> None:
         for attempt in range(3):
@@ -233,17 +243,23 @@ class ApiServer:
             env = {
                 **self.env,
                 "GUNICORN_BIND": f"127.0.0.1:{self.port}",
+                "WEB_BIND": f"127.0.0.1:{self.port}",
+                "WEB_RUN_DIR": str(self._run_dir),
                 "WEB_CONCURRENCY": str(self.workers),
                 "PROMETHEUS_MULTIPROC_DIR": str(self._prometheus_dir),
             }
+            if self.web_role:
+                argv = [str(REPO / "docker" / "entrypoint.sh"), "web"]
+            else:
+                argv = [
+                    str(VENV_BIN / "gunicorn"),
+                    "-c",
+                    "docker/gunicorn.conf.py",
+                    "ecommerce.wsgi:application",
+                ]
             with self.log_path.open("a") as log:
                 self.process = subprocess.Popen(  # noqa: S603 - our own argv
-                    [
-                        str(VENV_BIN / "gunicorn"),
-                        "-c",
-                        "docker/gunicorn.conf.py",
-                        "ecommerce.wsgi:application",
-                    ],
+                    argv,
                     cwd=REPO,
                     env=env,
                     stdout=log,
@@ -252,7 +268,8 @@ class ApiServer:
             try:
                 wait_for(self._serving, timeout=60, interval=0.1, what="gunicorn to serve /ready")
             except _ServerExited:
-                if attempt == 2 or "Address already in use" not in self.log_text():
+                in_use = ("Address already in use", "(98: Address in use)")
+                if attempt == 2 or not any(text in self.log_text() for text in in_use):
                     raise AssertionError(f"gunicorn exited:\n{self.log_text()[-4000:]}") from None
                 continue
             wait_for(
@@ -270,6 +287,17 @@ class ApiServer:
     def stop(self) -> None:
         if self.process is None:
             return
+        if self.web_role and self.process.poll() is None:
+            # The entrypoint's own shutdown: nginx gracefully, then gunicorn.
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                for pid in process_children(self.process.pid):
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
+                self.process.kill()
+                self.process.wait(timeout=10)
         if self.process.poll() is None:
             # The drill is over and nothing is in flight: gunicorn's quick shutdown,
             # and once the master is stopping (it will not replace them), the
@@ -292,7 +320,13 @@ class ApiServer:
 
     @property
     def master_pid(self) -> int:
-        return self.process.pid
+        """The gunicorn master: the process started, or in the web role its child."""
+        if not self.web_role or _is_gunicorn(self.process.pid):
+            return self.process.pid
+        for pid in process_children(self.process.pid):
+            if _is_gunicorn(pid):
+                return pid
+        raise AssertionError("the web role runs no gunicorn")
 
     def worker_pids(self) -> set[int]:
         return process_children(self.master_pid)
@@ -432,6 +466,14 @@ class LocalStripe:
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+def _is_gunicorn(pid: int) -> bool:
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return any(arg.endswith(b"gunicorn") for arg in argv[:2])
 
 
 class RqWorker:

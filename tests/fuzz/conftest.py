@@ -128,11 +128,14 @@ def _server_env(*, database_url: str, redis_url: str, port: int, log_dir: Path) 
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "RATE_LIMIT": "1000000000/hour",
             "LOGIN_RATE_LIMIT": "1000000000/hour",
+            "WEBHOOK_RATE_LIMIT": "1000000000/hour",
             "JWT_ACCESS_LIFETIME": "86400",
             "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
             "LOG_FORMAT": "json",
             "LOG_LEVEL": "WARNING",
-            "GUNICORN_BIND": f"127.0.0.1:{port}",
+            # The web role: nginx on the port, gunicorn behind it on a socket.
+            "WEB_BIND": f"127.0.0.1:{port}",
+            "WEB_RUN_DIR": str(log_dir / "web"),
             "WEB_CONCURRENCY": "2",
             "PROMETHEUS_MULTIPROC_DIR": str(log_dir / "prometheus"),
             # Retries of transient gateway errors come quickly, within the run.

@@ -1,7 +1,7 @@
 """Fixtures of the security suite: a customer's objects, and requests by route."""
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -9,6 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from ecommerce.api.ids import PREFIXES, public_id
+from tests.drills.support import ApiServer, service_env
+from tests.redis_server import RedisServer, free_port
 from tests.security.routes import Route
 
 SHIPPING_ADDRESS = {
@@ -146,3 +148,47 @@ def call(client: APIClient, route: Route, path: str, body: dict | None = None):
     if route.key in MULTIPART_ROUTES:
         return method(path, multipart_body(), format="multipart")
     return method(path, body, format="json")
+
+
+# --- The image's web role, live -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def web_role(django_db_setup, tmp_path_factory) -> Iterator[Callable[..., ApiServer]]:
+    """``web_role(**env)``: ``docker/entrypoint.sh web`` (nginx in front of gunicorn)
+    with production settings and ``env``, on the test database and a Redis of
+    its own; one server per distinct ``env``, shared by the module's tests.
+
+    What the servers commit stays; tests that write use ``transactional_db``.
+    """
+    for attempt in range(5):
+        redis_server = RedisServer(free_port())
+        try:
+            redis_server.start()
+            break
+        except RuntimeError:
+            if attempt == 4:
+                raise
+    servers: dict[tuple, ApiServer] = {}
+
+    def get(*, workers: int = 1, **env: str) -> ApiServer:
+        key = (workers, *sorted(env.items()))
+        if key not in servers:
+            log_dir = tmp_path_factory.mktemp("web-role")
+            server = ApiServer(
+                log_dir=log_dir,
+                env=service_env(redis_url=redis_server.url, **env),
+                workers=workers,
+                web_role=True,
+            )
+            servers[key] = server
+            server.start()
+        return servers[key]
+
+    get.redis = redis_server  # type: ignore[attr-defined]
+    try:
+        yield get
+    finally:
+        for server in servers.values():
+            server.stop()
+        redis_server.stop()

@@ -205,6 +205,28 @@ def test_a_crash_under_v1_is_an_envelope_without_trace_sql_or_secret(
 
 
 @pytest.mark.urls("tests.security.urls_crashing")
+def test_a_model_validation_error_in_a_write_is_a_400_naming_the_fields(db, crash_client):
+    """No model ValidationError from any write path may become a 500: the handler maps it."""
+    response = crash_client.post(
+        "/v1/test-model-validation", {"email": "\u0130nes@shop.test"}, format="json"
+    )
+
+    assert response.status_code == 400, response.content
+    error = response.json()["error"]
+    assert error["code"] == "validation_error"
+    assert set(error["details"]) == {"email", "phone"}
+    _assert_tells_nothing(response)
+
+
+@pytest.mark.urls("tests.security.urls_crashing")
+def test_a_validation_error_without_fields_is_a_400_too(crash_client):
+    response = crash_client.post("/v1/test-bare-validation", {}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["details"] == {"nonFieldErrors": ["Not acceptable input."]}
+
+
+@pytest.mark.urls("tests.security.urls_crashing")
 def test_a_crash_under_v1_with_debug_on_keeps_the_request_id(settings, crash_client):
     settings.DEBUG = True
 

@@ -28,6 +28,30 @@ class BadSqlApiView(APIView):
         return HttpResponse()
 
 
+class ModelValidationApiView(APIView):
+    """A write whose input no serializer checked: the model's full_clean refuses it."""
+
+    permission_classes = [AllowAny]
+
+    def post(self, request: Request) -> HttpResponse:
+        from accounts.models import User
+
+        user = User(email=request.data.get("email", ""), name="x", phone="not-e164")
+        user.full_clean(exclude=["password"])
+        return HttpResponse()
+
+
+class BareValidationApiView(APIView):
+    """A validator raising outside any model: a ValidationError without fields."""
+
+    permission_classes = [AllowAny]
+
+    def post(self, request: Request) -> HttpResponse:
+        from django.core.exceptions import ValidationError
+
+        raise ValidationError("Not acceptable input.")
+
+
 def crashing_django_view(request: HttpRequest) -> HttpResponse:
     raise RuntimeError(f"{SECRET_DETAIL}: SELECT password FROM users")  # noqa: S608
 
@@ -36,6 +60,8 @@ urlpatterns = [
     path("v1/test-crash-drf", CrashingApiView.as_view()),
     path("v1/test-bad-sql", BadSqlApiView.as_view()),
     path("v1/test-crash-django", crashing_django_view),
+    path("v1/test-model-validation", ModelValidationApiView.as_view()),
+    path("v1/test-bare-validation", BareValidationApiView.as_view()),
     *project_urlpatterns,
 ]
 
