@@ -16,6 +16,7 @@ from functools import cache
 from typing import Protocol
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.module_loading import import_string
@@ -62,9 +63,39 @@ class PaymentGateway(Protocol):
         """Return ``amount`` of a capture; raise PaymentDeclined or GatewayTransientError."""
 
 
+# Short names PAYMENT_GATEWAY accepts (any case), besides a class's dotted path.
+PAYMENT_GATEWAY_ALIASES = {"simulated": "payments.gateway.SimulatedGateway"}
+
+
+def gateway_class_resolve(name: str) -> type:
+    """The gateway class ``name`` stands for: an alias (any case) or a dotted path.
+
+    Raises ImproperlyConfigured saying what is wrong and what is accepted
+    (payments.checks reports it; the app refuses to start with it).
+    """
+    path = PAYMENT_GATEWAY_ALIASES.get(name.strip().lower(), name.strip())
+    accepted = (
+        f"accepted: {', '.join(sorted(PAYMENT_GATEWAY_ALIASES))} or the dotted path of a "
+        "payment gateway class"
+    )
+    if "." not in path:
+        raise ImproperlyConfigured(f'"{name}" is not a known short name; {accepted}')
+    try:
+        gateway_class = import_string(path)
+    except ImportError as exc:
+        raise ImproperlyConfigured(f'"{name}" cannot be imported ({exc}); {accepted}') from exc
+    if not isinstance(gateway_class, type) or not all(
+        callable(getattr(gateway_class, method, None)) for method in ("charge", "refund")
+    ):
+        raise ImproperlyConfigured(
+            f'"{name}" is not a class with charge() and refund() methods; {accepted}'
+        )
+    return gateway_class
+
+
 @cache
 def get_gateway() -> PaymentGateway:
-    return import_string(settings.PAYMENT_GATEWAY)()
+    return gateway_class_resolve(settings.PAYMENT_GATEWAY)()
 
 
 # The simulator's test tokens: public, documented values, not secrets.
