@@ -32,7 +32,7 @@ def _worker_class_or_exit(uri: str) -> None:
 
     try:
         load_class(uri)
-    except RuntimeError:
+    except (RuntimeError, ImportError, AttributeError):
         with app_config.exit_on_error():
             raise app_config.ConfigError(
                 [
