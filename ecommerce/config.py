@@ -27,16 +27,25 @@ is "no network"). Words are case-insensitive.
 
 Adding a variable
 -----------------
-1. One line in ``VARIABLES``, where it belongs::
+1. One line in ``VARIABLES`` (``V`` is ``Variable``), where it belongs::
 
-       Variable("STRIPE_API_BASE", Url(schemes=("https",)), "https://api.stripe.com"),
+       V("STRIPE_API_BASE", Url(("https",)), "https://api.stripe.com"),
+       V("STRIPE_SECRET_KEY", Secret(), "", secret=True),
+       V("MEDIA_MAX_UPLOAD_BYTES", Size(1024), "10MiB"),
+       V("PRICES_INCLUDE_TAX", Boolean(), "off"),
+       V("TAX_CALCULATOR", DottedPath(), "orders.tax.NoTax"),
+       V("TRUSTED_PROXY_NETWORKS", ListOf(Cidr()), ""),
 
    The default is written as an operator would write the value and read by
    the same reader, so it is checked too. ``""`` means none; a function of
    the values declared above it (``lambda v: ...``, returning text) gives a
    default that depends on them. ``secret=True`` keeps the value out of error
-   messages. A reader from the list below fits almost any value; a new kind
-   is a ``Reader`` subclass with ``parse``, ``accepted`` and ``bad``.
+   messages; ``table="server"`` if README documents it under "Deploy >
+   Configuration" (the image and gunicorn). A ``DottedPath()`` class is
+   imported when the apps load (ecommerce.checks), so a path that does not
+   import stops every role too. A reader from the list below fits almost any
+   value; a new kind is a ``Reader`` subclass with ``parse``, ``accepted``
+   and ``bad`` (a value it refuses, which the tests start a process with).
 2. Use it: ``STRIPE_API_BASE = env.STRIPE_API_BASE`` in ecommerce/settings
    (or ``CONFIG.NAME`` in docker/gunicorn.conf.py).
 3. A row in README's table, ``| `NAME` | `default` | accepted | meaning |``.
