@@ -395,23 +395,22 @@ class Url(Reader):
         return url
 
 
-class DatabaseUrl(Url):
+class DatabaseUrl(Reader):
     """PostgreSQL or SQLite URL -> Django's DATABASES entry (django-environ's parser)."""
 
     SCHEMES = ("postgres", "postgresql", "pgsql", "sqlite")
-
-    def __init__(self) -> None:
-        super().__init__(self.SCHEMES)
-        self.accepted = "a postgres://user:password@host:5432/name or sqlite:///path URL"
+    accepted = "a postgres://user:password@host:5432/name or sqlite:///path URL"
+    bad = "not a url"
 
     def parse(self, raw: str) -> dict:
         url = raw.strip()
         scheme = url.split("://", 1)[0].lower() if "://" in url else ""
         if scheme not in self.SCHEMES:
             raise Invalid(f"scheme {scheme or 'missing'}")
-        if scheme != "sqlite":
-            super().parse(url)
+        if " " in url or _CONTROL.search(url):
+            raise Invalid("it holds whitespace")
         try:
+            # No host is fine: postgres:///name is the local socket.
             config = environ.Env.db_url_config(url)
         except ValueError as exc:
             raise Invalid(str(exc)) from exc
