@@ -58,7 +58,7 @@ def test_the_scan_finds_the_keys_it_must():
     keys = _committed_keys()
     compose = "laptop-only-key-change-me-3b8f1c9e2d7a4f6b8e0c5d1a9f2e7b4c"
     assert "docker/compose.yml" in keys[compose]
-    assert "ecommerce/config.py" in keys[config.DEV_SECRET_KEY]
+    assert "ecommerce/config/variables.py" in keys[config.DEV_SECRET_KEY]
     assert compose in config.PUBLISHED_KEYS
 
 
