@@ -55,7 +55,7 @@ manage: install .env
 
 worker: install
 	@test -n "$$REDIS_URL" || { echo "REDIS_URL is not set: without Redis, jobs run inline"; exit 1; }
-	$(BIN)/python manage.py rqworker $$($(BIN)/python -c "from ecommerce.settings import RQ_QUEUE_NAMES as q; print(' '.join(q))") --with-scheduler
+	$(BIN)/python manage.py rqworker $$($(BIN)/python -c "from ecommerce.config import RQ_QUEUE_NAMES as q; print(' '.join(q))") --with-scheduler
 
 # Schedules the periodic jobs (expire pending orders, re-queue lost charges,
 # purge idempotency keys, sweep media); a worker runs them. One per deployment.

@@ -10,7 +10,9 @@
 #   manage   any manage.py command: `manage createsuperuser --noinput`
 #
 # Anything else is run as given (`bash`, `python -V`). Every role reads its
-# configuration from the environment (README "Configuration").
+# configuration from the environment (README "Configuration") through
+# ecommerce.config: a value that cannot work stops the role with one line per
+# problem and exit code 2.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -98,9 +100,10 @@ case "$role" in
     web_run "$@"
     ;;
   worker)
-    # WORKER_QUEUES narrows a worker to some queues ("payments emails", or "media"
-    # for a worker that only makes image renditions); default: every queue.
-    queues="${WORKER_QUEUES:-$(python -c 'from ecommerce.settings import RQ_QUEUE_NAMES as q; print(" ".join(q))')}"
+    # WORKER_QUEUES narrows a worker to some queues ("payments emails", or
+    # "media" for a worker that only makes image renditions); read
+    # and checked with the rest (exit 2 and its line when something is wrong).
+    queues="$(python -c 'from ecommerce import config; print(" ".join(config.load_or_exit().WORKER_QUEUES))')"
     # shellcheck disable=SC2086  # one word per queue name
     exec python manage.py rqworker $queues --with-scheduler "$@"
     ;;
@@ -114,7 +117,11 @@ import sys
 import django
 from django.core.management import call_command
 
-django.setup()
+from ecommerce import config
+
+with config.exit_on_error():
+    config.load()
+    django.setup()
 from django.db import connection  # noqa: E402
 
 # Any 64-bit number shared by every process of this project: "ecommerce" in ASCII.

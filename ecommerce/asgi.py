@@ -1,9 +1,12 @@
-"""ASGI entry point, for servers that speak ASGI."""
+"""ASGI entry point, for servers that speak ASGI (see ecommerce.wsgi on errors)."""
 
 import os
 
 from django.core.asgi import get_asgi_application
 
+from ecommerce import config
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ecommerce.settings")
 
-application = get_asgi_application()
+with config.exit_on_error():
+    application = get_asgi_application()

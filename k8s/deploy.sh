@@ -8,7 +8,12 @@
 # the commit SHA that CI pushed. "latest" is refused. Uses the current kubectl
 # context. Before applying it checks (README "Deploy"):
 #   - the manifests name your host, not the placeholder shop.example.com;
-#   - the Secret ecommerce-secrets has non-empty SECRET_KEY, DATABASE_URL, REDIS_URL.
+#   - the Secret ecommerce-secrets has non-empty SECRET_KEY, DATABASE_URL, REDIS_URL;
+#   - the new image accepts the new configuration: `manage check --deploy
+#     --fail-level WARNING` in a one-off pod with the new ConfigMap (applied
+#     alone: its hashed name is new, so no running pod reads it) and the Secret.
+#     A value that cannot work, a weak signing key or a deployment warning
+#     stops the deploy before any pod rolls.
 # It keeps the live replica counts of the api (the HorizontalPodAutoscaler's)
 # and of the workers (kubectl scale), which a plain apply would reset.
 set -euo pipefail
@@ -77,6 +82,33 @@ for key in "${required_secret_keys[@]}"; do
 done
 kubectl -n "$namespace" get secret ecommerce-tls >/dev/null 2>&1 ||
   echo "warning: no Secret ecommerce-tls yet: the Ingress serves no certificate until it exists" >&2
+
+# The configuration, as the new image will read it, checked before anything rolls.
+config_map=$(kubectl kustomize "$work" | grep -E -o -m 1 'ecommerce-config-[a-z0-9]+' | head -n 1)
+kubectl apply -k "$work" -l app.kubernetes.io/component=config
+check_pod="ecommerce-config-check-$(date +%s)"
+check_overrides=$(cat <<JSON
+{"apiVersion": "v1", "spec": {
+  "serviceAccountName": "ecommerce", "automountServiceAccountToken": false,
+  "securityContext": {"runAsNonRoot": true, "runAsUser": 10001, "runAsGroup": 10001,
+                      "seccompProfile": {"type": "RuntimeDefault"}},
+  "containers": [{
+    "name": "$check_pod", "image": "$image:$tag",
+    "args": ["manage", "check", "--deploy", "--fail-level", "WARNING"],
+    "envFrom": [{"configMapRef": {"name": "$config_map"}},
+                {"secretRef": {"name": "ecommerce-secrets"}}],
+    "resources": {"requests": {"cpu": "100m", "memory": "256Mi"},
+                  "limits": {"cpu": "500m", "memory": "512Mi"}},
+    "securityContext": {"allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true,
+                        "capabilities": {"drop": ["ALL"]}}}]}}
+JSON
+)
+if ! kubectl -n "$namespace" run "$check_pod" --image="$image:$tag" --restart=Never \
+  --rm --attach --quiet --pod-running-timeout=5m --overrides="$check_overrides"; then
+  echo "refusing to deploy: $image:$tag does not accept this configuration" \
+    "(manage check --deploy, above; README \"Configuration\")" >&2
+  exit 1
+fi
 
 # Live replica counts, kept as they are (absent on the first deployment: the
 # manifests' counts apply).

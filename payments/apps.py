@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 
 GATEWAY_SETTINGS = frozenset(
@@ -13,18 +12,13 @@ class PaymentsConfig(AppConfig):
 
     def ready(self) -> None:
         """Refuse to start with a provider that cannot work: an unknown
-        PAYMENT_GATEWAY, or Stripe without a usable key."""
-        from django.conf import settings
+        PAYMENT_GATEWAY, or Stripe without a usable key (payments.checks;
+        one line per problem and exit 2, see ecommerce.config)."""
+        from ecommerce.config import ConfigError
+        from payments import checks
 
-        from payments.gateway import gateway_class_resolve
-
-        gateway_class = gateway_class_resolve(settings.PAYMENT_GATEWAY)
-        if getattr(gateway_class, "name", "") == "stripe":
-            from payments.stripe_gateway import stripe_configuration_problems
-
-            problems = stripe_configuration_problems()
-            if problems:
-                raise ImproperlyConfigured(" ".join(problems))
+        if errors := checks.check_payment_gateway():
+            raise ConfigError([error.msg for error in errors])
         setting_changed.connect(_gateway_forget, dispatch_uid="payments.gateway_forget")
 
         from ecommerce.health import degradation_register

@@ -160,18 +160,29 @@ class PaymentGateway(Protocol):
 
 
 def gateway_class_resolve(name: str) -> type:
-    """The class ``PAYMENT_GATEWAY`` names: a short name or a dotted path.
+    """The gateway class ``name`` stands for: an alias (any case) or a dotted path.
 
-    Raises ImproperlyConfigured for a name that resolves to nothing.
+    Raises ImproperlyConfigured saying what is wrong and what is accepted
+    (payments.checks reports it; the app refuses to start with it).
     """
-    path = PAYMENT_GATEWAY_ALIASES.get(name, name)
+    path = PAYMENT_GATEWAY_ALIASES.get(name.strip().lower(), name.strip())
+    accepted = (
+        f"accepted: {', '.join(sorted(PAYMENT_GATEWAY_ALIASES))} or the dotted path of a "
+        "payment gateway class"
+    )
+    if "." not in path:
+        raise ImproperlyConfigured(f'"{name}" is not a known short name; {accepted}')
     try:
-        return import_string(path)
+        gateway_class = import_string(path)
     except ImportError as exc:
+        raise ImproperlyConfigured(f'"{name}" cannot be imported ({exc}); {accepted}') from exc
+    if not isinstance(gateway_class, type) or not all(
+        callable(getattr(gateway_class, method, None)) for method in ("charge", "refund")
+    ):
         raise ImproperlyConfigured(
-            f"PAYMENT_GATEWAY={name!r} is neither one of "
-            f"{', '.join(sorted(PAYMENT_GATEWAY_ALIASES))} nor an importable class: {exc}"
-        ) from exc
+            f'"{name}" is not a class with charge() and refund() methods; {accepted}'
+        )
+    return gateway_class
 
 
 @cache

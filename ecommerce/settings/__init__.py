@@ -3,48 +3,32 @@
 Environments differ only by environment variables (see README "Configuration"):
 with none set, the project runs on a laptop with SQLite, a file cache shared by its processes and
 synchronous jobs; production sets DATABASE_URL, REDIS_URL, SECRET_KEY and friends.
+Every variable is read and checked by ecommerce.config (a bad value raises
+ConfigError, one line per problem); this module only places the values.
 """
 
 from datetime import timedelta
 from pathlib import Path
 
-import environ
-from django.core.exceptions import ImproperlyConfigured
+from ecommerce import config
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
-env = environ.Env()
-# Local development: `make run` writes a git-ignored .env (DEBUG=1), so a
-# manage.py command typed by hand runs like the server. Variables already in the
-# environment win; ENV_FILE names another file, and ENV_FILE= (empty) reads none.
-_ENV_FILE = env.str("ENV_FILE", default=str(BASE_DIR / ".env"))
-if _ENV_FILE and Path(_ENV_FILE).is_file():
-    environ.Env.read_env(_ENV_FILE)
+# Not a setting (lower case): the variables as ecommerce.config read them.
+# Local development: `make run` writes a git-ignored .env (DEBUG=1) that
+# load() reads first, so a manage.py command typed by hand runs like the
+# server; variables already in the environment win (ENV_FILE).
+env = config.load()
 
-DEBUG = env.bool("DEBUG", default=False)
+DEBUG = env.DEBUG
 
-# A real key is mandatory outside DEBUG: refusing to start beats signing tokens
-# and sessions with a key that is published in this repository.
-_DEV_SECRET_KEY = "django-insecure-dev-only-key-do-not-use-in-production"  # noqa: S105
-SECRET_KEY = env.str("SECRET_KEY", default="")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured(
-            "SECRET_KEY is not set and DEBUG is off. Set SECRET_KEY to a long random "
-            "string (python -c 'import secrets; print(secrets.token_urlsafe(50))'), "
-            "or set DEBUG=1 for local development."
-        )
-    SECRET_KEY = _DEV_SECRET_KEY
-elif SECRET_KEY == _DEV_SECRET_KEY and not DEBUG:
-    raise ImproperlyConfigured(
-        "SECRET_KEY is the development key published in this repository and DEBUG is "
-        "off. Set SECRET_KEY to a long random string."
-    )
+# With DEBUG off, ecommerce.config refuses a missing, short or published key:
+# signing tokens and sessions with a key from this repository is worse than
+# not starting. With DEBUG on and none set, the development key.
+SECRET_KEY = env.SECRET_KEY
 
-ALLOWED_HOSTS = env.list(
-    "ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else []
-)
-CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+ALLOWED_HOSTS = env.ALLOWED_HOSTS
+CSRF_TRUSTED_ORIGINS = env.CSRF_TRUSTED_ORIGINS
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -118,17 +102,17 @@ TEMPLATES = [
 
 # --- Database ---------------------------------------------------------------
 DATABASES = {
-    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+    "default": env.DATABASE_URL,
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Django's psycopg 3 pool: each process keeps a few warm connections instead
     # of paying a TCP + auth round trip per request. CONN_MAX_AGE must stay 0.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-        "min_size": env.int("DB_POOL_MIN_SIZE", default=2),
-        "max_size": env.int("DB_POOL_MAX_SIZE", default=10),
+        "min_size": env.DB_POOL_MIN_SIZE,
+        "max_size": env.DB_POOL_MAX_SIZE,
         # Short: during an outage a request should fail over to a 503 quickly.
-        "timeout": env.float("DB_POOL_TIMEOUT", default=3.0),
+        "timeout": env.DB_POOL_TIMEOUT,
     }
     # With the pool, Django turns this into the pool's connection check: a
     # connection that died while parked (database restarted) is replaced
@@ -137,16 +121,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache, jobs -------------------------------------------------------
-REDIS_URL = env.str("REDIS_URL", default="")
+REDIS_URL = env.REDIS_URL
 # One optional deployment-wide prefix for every cache key (the contract's key
 # names are otherwise used as they are, with no ":1:" version segment).
-CACHE_KEY_PREFIX = env.str("CACHE_KEY_PREFIX", default="")
+CACHE_KEY_PREFIX = env.CACHE_KEY_PREFIX
 
 # After a failed connect, Redis is not dialled again for this many seconds:
 # requests fail open at once instead of each waiting for the connect timeout.
-REDIS_FAILURE_BACKOFF = env.float("REDIS_FAILURE_BACKOFF", default=1.0)
+REDIS_FAILURE_BACKOFF = env.REDIS_FAILURE_BACKOFF
 # Sessions (the admin site): user:session:<key> in Redis, 24 hours.
-SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=24 * 3600)
+SESSION_COOKIE_AGE = env.SESSION_COOKIE_AGE
 
 if REDIS_URL:
     # Cache, sessions, throttling (get_redis_connection) and RQ share the one
@@ -154,8 +138,8 @@ if REDIS_URL:
     # ecommerce.redis_resilience.
     _REDIS_OPTIONS = {
         "CONNECTION_POOL_CLASS": "ecommerce.redis_resilience.FailFastConnectionPool",
-        "SOCKET_CONNECT_TIMEOUT": env.float("REDIS_CONNECT_TIMEOUT", default=0.5),
-        "SOCKET_TIMEOUT": env.float("REDIS_SOCKET_TIMEOUT", default=0.5),
+        "SOCKET_CONNECT_TIMEOUT": env.REDIS_CONNECT_TIMEOUT,
+        "SOCKET_TIMEOUT": env.REDIS_SOCKET_TIMEOUT,
     }
     CACHES = {
         "default": {
@@ -189,7 +173,7 @@ else:
     CACHES = {
         "default": {
             "BACKEND": "ecommerce.shared_file_cache.SharedFileCache",
-            "LOCATION": env.str("CACHE_DIR", default=str(BASE_DIR / ".cache")),
+            "LOCATION": env.CACHE_DIR,
             "KEY_PREFIX": CACHE_KEY_PREFIX,
             "KEY_FUNCTION": "ecommerce.cache.make_key",
             "OPTIONS": {"MAX_ENTRIES": 10_000},
@@ -201,7 +185,7 @@ else:
 # transaction commits) when it is not: see ecommerce.jobs. With Redis, the
 # queues use the default cache's connection pool.
 JOBS_SYNC = not REDIS_URL
-RQ_QUEUE_NAMES = ["default", "payments", "emails", "media"]
+RQ_QUEUE_NAMES = list(config.RQ_QUEUE_NAMES)
 RQ_QUEUES = {
     name: (
         {"USE_REDIS_CACHE": "default", "DEFAULT_TIMEOUT": 300}
@@ -212,21 +196,21 @@ RQ_QUEUES = {
 }
 # `manage.py rqworker` runs jobs in the worker's own process, keeping its
 # connection pools (see ecommerce.worker); rq.worker.Worker forks per job.
-RQ = {"WORKER_CLASS": env.str("RQ_WORKER_CLASS", default="ecommerce.worker.JobWorker")}
+RQ = {"WORKER_CLASS": env.RQ_WORKER_CLASS}
 
 # --- Rate limiting -------------------------------------------------------------
 # "<requests>/<second|minute|hour|day>"; see ecommerce.throttling.
-RATE_LIMIT = env.str("RATE_LIMIT", default="1000/hour")
-LOGIN_RATE_LIMIT = env.str("LOGIN_RATE_LIMIT", default="10/minute")
+RATE_LIMIT = env.RATE_LIMIT
+LOGIN_RATE_LIMIT = env.LOGIN_RATE_LIMIT
 # How many reverse proxies in front of the app append to X-Forwarded-For; the
 # client address is the entry this many places from the right. 0: REMOTE_ADDR.
-TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+TRUSTED_PROXY_COUNT = env.TRUSTED_PROXY_COUNT
 # Peers whose X-Forwarded-For and X-Forwarded-Proto are believed at all (the
 # ingress); from anyone else they are dropped before Django sees the request.
 # See ecommerce.forwarded.
-TRUSTED_PROXY_NETWORKS = env.list("TRUSTED_PROXY_NETWORKS", default=["127.0.0.0/8", "::1/128"])
+TRUSTED_PROXY_NETWORKS = env.TRUSTED_PROXY_NETWORKS
 # The payment provider's webhook, per client IP (ecommerce.throttling.WebhookRateThrottle).
-WEBHOOK_RATE_LIMIT = env.str("WEBHOOK_RATE_LIMIT", default="600/minute")
+WEBHOOK_RATE_LIMIT = env.WEBHOOK_RATE_LIMIT
 
 # --- Auth -----------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -239,22 +223,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
+PASSWORD_RESET_TIMEOUT = env.PASSWORD_RESET_TIMEOUT
 # Where the e-mailed reset link points; {token} is replaced by the one-time token.
-PASSWORD_RESET_URL = env.str(
-    "PASSWORD_RESET_URL", default="http://127.0.0.1:8000/reset-password?token={token}"
-)
+PASSWORD_RESET_URL = env.PASSWORD_RESET_URL
 
 SIMPLE_JWT = {
-    "ACCESS_TOKEN_LIFETIME": timedelta(seconds=env.int("JWT_ACCESS_LIFETIME", default=900)),
-    "REFRESH_TOKEN_LIFETIME": timedelta(
-        seconds=env.int("JWT_REFRESH_LIFETIME", default=14 * 24 * 3600)
-    ),
+    "ACCESS_TOKEN_LIFETIME": timedelta(seconds=env.JWT_ACCESS_LIFETIME),
+    "REFRESH_TOKEN_LIFETIME": timedelta(seconds=env.JWT_REFRESH_LIFETIME),
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": False,
     "ALGORITHM": "HS256",
-    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
+    # Unset: SECRET_KEY. Set but empty is refused with DEBUG off (ecommerce.config)
+    # and reported by check --deploy (ecommerce.checks); with DEBUG on, SECRET_KEY.
+    "SIGNING_KEY": env.JWT_SIGNING_KEY or SECRET_KEY,
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",
     "AUTH_HEADER_TYPES": ("Bearer",),
@@ -310,14 +292,14 @@ SPECTACULAR_SETTINGS = {
 # --- Security ---------------------------------------------------------------
 # HTTPS_ONLY turns on redirect, secure cookies and HSTS together; the ingress
 # terminates TLS and tells us the scheme in X-Forwarded-Proto.
-HTTPS_ONLY = env.bool("HTTPS_ONLY", default=not DEBUG)
+HTTPS_ONLY = env.HTTPS_ONLY
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = HTTPS_ONLY
 # Probes hit the pods over plain HTTP inside the cluster.
 SECURE_REDIRECT_EXEMPT = [r"^health$", r"^ready$", r"^metrics$"]
 SESSION_COOKIE_SECURE = HTTPS_ONLY
 CSRF_COOKIE_SECURE = HTTPS_ONLY
-SECURE_HSTS_SECONDS = env.int("HSTS_SECONDS", default=31536000) if HTTPS_ONLY else 0
+SECURE_HSTS_SECONDS = env.HSTS_SECONDS if HTTPS_ONLY else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS_ONLY
 SECURE_HSTS_PRELOAD = HTTPS_ONLY
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -329,7 +311,7 @@ SESSION_COOKIE_HTTPONLY = True
 # (full origins, "https://shop.example.com") may call the API; by default none
 # may. No credentials: the API authenticates with a bearer token, never a
 # cookie, so a page on an allowed origin gets no ambient authority.
-CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_ALLOWED_ORIGINS = env.CORS_ALLOWED_ORIGINS
 CORS_URLS_REGEX = r"^/v1(/.*)?$"
 CORS_ALLOW_CREDENTIALS = False
 CORS_ALLOW_HEADERS = [
@@ -352,7 +334,7 @@ CORS_EXPOSE_HEADERS = [
 
 # Request bodies: an order is the largest legitimate body by far. Bigger ones
 # get 413 payload_too_large (ecommerce.api.parsers for JSON).
-DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_BODY_BYTES", default=1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.MAX_BODY_BYTES
 
 # --- I18N / time --------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -362,7 +344,7 @@ USE_TZ = True
 
 # --- Static files -------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
+STATIC_ROOT = env.STATIC_ROOT
 # Hashed, compressed, cache-forever file names once collectstatic has run (the
 # image does it at build); plain names from the app finders before that (a
 # laptop, the tests), where a manifest lookup would fail on every page.
@@ -378,20 +360,21 @@ STORAGES = {
     },
 }
 # Without collectstatic (tests, a laptop) WhiteNoise serves from the finders.
-WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=True)
+WHITENOISE_USE_FINDERS = env.WHITENOISE_USE_FINDERS
 WHITENOISE_MANIFEST_STRICT = False
 
 # --- Product media (catalog.media) -------------------------------------------
-# Every variable of product media is read here, in this one block (README
-# "Configuration"). Files go through STORAGES["default"]: a local directory
+# Every setting of product media is placed here, in this one block
+# (ecommerce.config reads and checks the variables, README "Configuration").
+# Files go through STORAGES["default"]: a local directory
 # that the app serves itself under MEDIA_URL, or, with MEDIA_S3_BUCKET set,
 # S3-compatible object storage (django-storages) behind MEDIA_URL, typically
 # a CDN. Names carry a hash of their content: every object is immutable.
 MEDIA_CACHE_CONTROL = "public, max-age=31536000, immutable"
-MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(BASE_DIR / "media"))
-MEDIA_S3_BUCKET = env.str("MEDIA_S3_BUCKET", default="")
-MEDIA_S3_ENDPOINT_URL = env.str("MEDIA_S3_ENDPOINT_URL", default="")
-MEDIA_S3_REGION = env.str("MEDIA_S3_REGION", default="us-east-1")
+MEDIA_ROOT = env.MEDIA_ROOT
+MEDIA_S3_BUCKET = env.MEDIA_S3_BUCKET
+MEDIA_S3_ENDPOINT_URL = env.MEDIA_S3_ENDPOINT_URL
+MEDIA_S3_REGION = env.MEDIA_S3_REGION
 if MEDIA_S3_BUCKET:
     _MEDIA_URL_DEFAULT = (
         f"{MEDIA_S3_ENDPOINT_URL.rstrip('/')}/{MEDIA_S3_BUCKET}/"
@@ -405,11 +388,11 @@ if MEDIA_S3_BUCKET:
             "endpoint_url": MEDIA_S3_ENDPOINT_URL or None,
             "region_name": MEDIA_S3_REGION,
             # Empty: boto3's own chain (an IAM role, a web identity token...).
-            "access_key": env.str("MEDIA_S3_ACCESS_KEY_ID", default="") or None,
-            "secret_key": env.str("MEDIA_S3_SECRET_ACCESS_KEY", default="") or None,
+            "access_key": env.MEDIA_S3_ACCESS_KEY_ID or None,
+            "secret_key": env.MEDIA_S3_SECRET_ACCESS_KEY or None,
             # Objects are public through the CDN; URLs are never signed.
             "querystring_auth": False,
-            "default_acl": env.str("MEDIA_S3_ACL", default="") or None,
+            "default_acl": env.MEDIA_S3_ACL or None,
             # Cached forever by browsers and the CDN: a name never changes meaning.
             "object_parameters": {"CacheControl": MEDIA_CACHE_CONTROL},
             # A content-addressed name that exists holds these very bytes.
@@ -420,42 +403,41 @@ else:
     _MEDIA_URL_DEFAULT = "/media/"
 # Where media URLs point: the CDN in front of the bucket in production, or
 # the app itself (make run sets http://127.0.0.1:8000/media/).
-MEDIA_URL = env.str("MEDIA_URL", default=_MEDIA_URL_DEFAULT)
+MEDIA_URL = env.MEDIA_URL or _MEDIA_URL_DEFAULT
 if not MEDIA_URL.endswith("/"):
     MEDIA_URL += "/"
 # Uploads: larger ones get 413 payload_too_large before they are read whole.
-MEDIA_MAX_UPLOAD_BYTES = env.int("MEDIA_MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)
+MEDIA_MAX_UPLOAD_BYTES = env.MEDIA_MAX_UPLOAD_BYTES
 # Larger images are refused (400): the guard against decompression bombs
 # (Pillow's Image.MAX_IMAGE_PIXELS is set from it).
-MEDIA_MAX_PIXELS = env.int("MEDIA_MAX_PIXELS", default=40_000_000)
+MEDIA_MAX_PIXELS = env.MEDIA_MAX_PIXELS
 # Renditions: attempts of the job before a media is failed, waits between them (s).
-MEDIA_RENDITION_ATTEMPTS = env.int("MEDIA_RENDITION_ATTEMPTS", default=3)
-MEDIA_RETRY_INTERVALS = env.list("MEDIA_RETRY_INTERVALS", cast=int, default=[10, 60])
+MEDIA_RENDITION_ATTEMPTS = env.MEDIA_RENDITION_ATTEMPTS
+MEDIA_RETRY_INTERVALS = env.MEDIA_RETRY_INTERVALS
 # The sweep re-queues a media still processing this long after its last
 # change (its job was lost), and removes unreferenced files older than
 # MEDIA_ORPHAN_GRACE (younger ones may belong to an upload in flight).
-MEDIA_SWEEP_AFTER = env.int("MEDIA_SWEEP_AFTER", default=600)
-MEDIA_ORPHAN_GRACE = env.int("MEDIA_ORPHAN_GRACE", default=3600)
+MEDIA_SWEEP_AFTER = env.MEDIA_SWEEP_AFTER
+MEDIA_ORPHAN_GRACE = env.MEDIA_ORPHAN_GRACE
 # An upload is held in memory (it is decoded whole anyway), never in /tmp.
 FILE_UPLOAD_MAX_MEMORY_SIZE = MEDIA_MAX_UPLOAD_BYTES + 64 * 1024
 # --- end of product media ------------------------------------------------------
 
 # --- E-mail -------------------------------------------------------------------
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
-EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
-EMAIL_PORT = env.int("EMAIL_PORT", default=25)
-EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
-EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
-EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="shop@example.com")
+EMAIL_BACKEND = env.EMAIL_BACKEND
+EMAIL_HOST = env.EMAIL_HOST
+EMAIL_PORT = env.EMAIL_PORT
+EMAIL_HOST_USER = env.EMAIL_HOST_USER
+EMAIL_HOST_PASSWORD = env.EMAIL_HOST_PASSWORD
+EMAIL_USE_TLS = env.EMAIL_USE_TLS
+DEFAULT_FROM_EMAIL = env.DEFAULT_FROM_EMAIL
 
 # --- Logging ------------------------------------------------------------------
-LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+# Any case in the environment; logging's dictConfig takes upper case only.
+LOG_LEVEL = env.LOG_LEVEL.upper()
 # "json": one JSON object per line (time, level, logger, request_id, message),
 # for log collectors; "plain": one readable line. JSON unless DEBUG is on.
-LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
-if LOG_FORMAT not in ("json", "plain"):
-    raise ImproperlyConfigured(f"LOG_FORMAT must be json or plain, not {LOG_FORMAT!r}.")
+LOG_FORMAT = env.LOG_FORMAT
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -493,39 +475,36 @@ LOGGING = {
 # or one connecting straight (no X-Forwarded-For, X-Real-IP or Forwarded
 # header: a request through the ingress always has one) from an address in
 # METRICS_ALLOWED_NETWORKS. Everyone else gets 403. See ecommerce.metrics.
-METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
-METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"])
+METRICS_TOKEN = env.METRICS_TOKEN
+METRICS_ALLOWED_NETWORKS = env.METRICS_ALLOWED_NETWORKS
 
 # --- Orders and payments ------------------------------------------------------
 # The provider: `simulated`, `stripe`, or a dotted path to a gateway class
-# (see payments.gateway.PaymentGateway and PAYMENT_GATEWAY_ALIASES).
-PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="simulated")
-PAYMENT_SIMULATOR_DELAY_MS = env.int("PAYMENT_SIMULATOR_DELAY_MS", default=0)
+# (payments.gateway.PAYMENT_GATEWAY_ALIASES), resolved when the payments app loads.
+PAYMENT_GATEWAY = env.PAYMENT_GATEWAY
+PAYMENT_SIMULATOR_DELAY_MS = env.PAYMENT_SIMULATOR_DELAY_MS
 # The simulator's webhook secret. `make run` (DEBUG) gets a development one, so
 # `manage.py payment_simulate_authentication` can finish a 3-D Secure payment.
-_DEV_PAYMENT_WEBHOOK_SECRET = "whsec_simulator_dev_only"  # noqa: S105
-PAYMENT_WEBHOOK_SECRET = env.str(
-    "PAYMENT_WEBHOOK_SECRET", default=_DEV_PAYMENT_WEBHOOK_SECRET if DEBUG else ""
-)
+PAYMENT_WEBHOOK_SECRET = env.PAYMENT_WEBHOOK_SECRET
 # PAYMENT_GATEWAY=stripe: the secret API key (sk_... or a restricted rk_...),
 # the webhook endpoint's signing secret (whsec_...), and the API's address
 # (Stripe's own; tests point it at a local Stripe-compatible server). Without
-# a key the process refuses to start (payments.stripe_gateway).
-STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
-STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
-STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="https://api.stripe.com")
-PAYMENT_WEBHOOK_TOLERANCE = env.int("PAYMENT_WEBHOOK_TOLERANCE", default=300)
+# a key the process refuses to start (payments.checks).
+STRIPE_SECRET_KEY = env.STRIPE_SECRET_KEY
+STRIPE_WEBHOOK_SECRET = env.STRIPE_WEBHOOK_SECRET
+STRIPE_API_BASE = env.STRIPE_API_BASE
+PAYMENT_WEBHOOK_TOLERANCE = env.PAYMENT_WEBHOOK_TOLERANCE
 # Charge attempts before a payment is failed, and RQ's waits between them (s).
-PAYMENT_MAX_ATTEMPTS = env.int("PAYMENT_MAX_ATTEMPTS", default=4)
-PAYMENT_RETRY_INTERVALS = env.list("PAYMENT_RETRY_INTERVALS", cast=int, default=[5, 30, 120])
+PAYMENT_MAX_ATTEMPTS = env.PAYMENT_MAX_ATTEMPTS
+PAYMENT_RETRY_INTERVALS = env.PAYMENT_RETRY_INTERVALS
 # A payment still processing this long after its last attempt is re-queued by
 # the sweep (its job was lost, e.g. Redis was down when the order committed).
-PAYMENT_SWEEP_AFTER = env.int("PAYMENT_SWEEP_AFTER", default=120)
+PAYMENT_SWEEP_AFTER = env.PAYMENT_SWEEP_AFTER
 # Orders still pending this long are cancelled and their stock returned.
-ORDER_PENDING_TIMEOUT = env.int("ORDER_PENDING_TIMEOUT", default=1800)
-IDEMPOTENCY_TTL = env.int("IDEMPOTENCY_TTL", default=24 * 3600)
+ORDER_PENDING_TIMEOUT = env.ORDER_PENDING_TIMEOUT
+IDEMPOTENCY_TTL = env.IDEMPOTENCY_TTL
 # An in-progress idempotency record older than this is taken to be abandoned
 # (its process died) and the key may run again.
-IDEMPOTENCY_LOCK_TIMEOUT = env.int("IDEMPOTENCY_LOCK_TIMEOUT", default=60)
+IDEMPOTENCY_LOCK_TIMEOUT = env.IDEMPOTENCY_LOCK_TIMEOUT
 ORDER_MAX_ITEMS = 50
 ORDER_MAX_QUANTITY = 1000

@@ -184,11 +184,9 @@ def test_healthcheck_sends_an_allowed_host():
         import healthcheck
     finally:
         sys.path.remove(str(DOCKER))
-    os.environ["ALLOWED_HOSTS"], saved = ".shop.example.com,other", os.environ.get("ALLOWED_HOSTS")
-    try:
-        assert healthcheck.probe_host() == "shop.example.com"
-    finally:
-        os.environ["ALLOWED_HOSTS"] = saved or ""
+    # ALLOWED_HOSTS as ecommerce.config reads it.
+    assert healthcheck.probe_host([".shop.example.com", "other"]) == "shop.example.com"
+    assert healthcheck.probe_host(["*"]) == "localhost"
 
 
 def _load_gunicorn_config(**env: str) -> dict:

@@ -5,6 +5,7 @@ import shutil
 
 import yaml
 
+from ecommerce import config
 from tests.deploy.conftest import (
     REPO,
     TEST_IMAGE,
@@ -124,8 +125,9 @@ def test_graceful_shutdown_outlasts_gunicorn_graceful_timeout(production_docs):
     api = find(production_docs, "Deployment", "ecommerce-api")
     web = container(api, "api")
     pre_stop_sleep = int(web["lifecycle"]["preStop"]["exec"]["command"][-1])
-    gunicorn = (REPO / "docker" / "gunicorn.conf.py").read_text()
-    graceful = int(re.search(r'GUNICORN_GRACEFUL_TIMEOUT", "(\d+)"', gunicorn).group(1))
+    # The default ecommerce.config gives gunicorn (the Deployment does not set it).
+    assert "GUNICORN_GRACEFUL_TIMEOUT" not in _env(web)
+    graceful = config.load({"DEBUG": "1"}).GUNICORN_GRACEFUL_TIMEOUT
     nginx = (REPO / "docker" / "nginx.conf").read_text()
     nginx_graceful = int(re.search(r"^worker_shutdown_timeout (\d+)s;", nginx, re.M).group(1))
     assert (

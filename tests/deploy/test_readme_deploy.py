@@ -1,29 +1,12 @@
-"""README.md documents every variable the processes read, and its Deploy section
-says where each Kubernetes setting comes from, exactly as k8s/ renders it."""
+"""README.md's Deploy section says where each Kubernetes setting comes from, exactly
+as k8s/ renders it. (That README documents every variable the processes read is
+ecommerce/tests/test_config_readme.py.)"""
 
 import re
 
 from tests.deploy.conftest import REPO, find
 
 README = REPO / "README.md"
-
-# Where each kind of file reads the environment.
-NAME = r"([A-Z][A-Z0-9_]*)"
-OS_ENVIRON = r"os\.environ(?:\.get|\.setdefault)?[(\[]\s*\"" + NAME
-READERS = {
-    "ecommerce/settings/__init__.py": r"\benv\.\w+\(\s*\"" + NAME,
-    "docker/gunicorn.conf.py": OS_ENVIRON,
-    "docker/healthcheck.py": OS_ENVIRON,
-    "docker/entrypoint.sh": r"\$\{" + NAME,
-    "k8s/deploy.sh": r"\$\{" + NAME,
-}
-
-
-def _variables_read() -> dict[str, set[str]]:
-    return {
-        path: set(re.findall(pattern, (REPO / path).read_text()))
-        for path, pattern in READERS.items()
-    }
 
 
 def _deploy_section() -> str:
@@ -35,27 +18,6 @@ def _deploy_section() -> str:
 
 def _row(section: str, first_cell: str) -> str:
     return next(line for line in section.splitlines() if line.startswith(f"| {first_cell}"))
-
-
-def test_the_readers_are_found():
-    """Guards the patterns below: an empty match would make the next test vacuous."""
-    read = _variables_read()
-    assert {"SECRET_KEY", "DATABASE_URL", "REDIS_URL", "METRICS_TOKEN"} <= read[
-        "ecommerce/settings/__init__.py"
-    ]
-    assert {"WEB_CONCURRENCY", "GUNICORN_TIMEOUT", "PROMETHEUS_MULTIPROC_DIR"} <= read[
-        "docker/gunicorn.conf.py"
-    ]
-    assert "WORKER_QUEUES" in read["docker/entrypoint.sh"]
-
-
-def test_every_variable_read_is_documented_in_the_readme():
-    readme = README.read_text()
-    missing = {
-        path: sorted(name for name in names if f"`{name}`" not in readme)
-        for path, names in _variables_read().items()
-    }
-    assert not any(missing.values()), missing
 
 
 def test_deploy_section_lists_exactly_the_configmap_and_secret_keys(production_docs):
