@@ -33,13 +33,13 @@ if [ "$role" != web ]; then unset PROMETHEUS_MULTIPROC_DIR; fi
 # it stops accepting, finishes the requests in flight (gunicorn answers them),
 # and then gunicorn, idle by then, stops too.
 web_run() {
-  local run_dir="${WEB_RUN_DIR:-/tmp/web}"
-  local bind="${WEB_BIND:-0.0.0.0:${PORT:-8000}}"
-  local max_body="${MAX_BODY_BYTES:-1048576}"
-  if ! [[ "$max_body" =~ ^[0-9]+$ ]]; then
-    echo "web: MAX_BODY_BYTES must be a number of bytes, not '$max_body'" >&2
-    exit 2
-  fi
+  # Read and checked with every other variable (ecommerce.config): a bad value
+  # stops here with its one line and exit code 2.
+  local values run_dir bind max_body
+  values="$(python -c 'from ecommerce import config
+c = config.load_or_exit()
+print(c.WEB_RUN_DIR, c.WEB_BIND, c.MAX_BODY_BYTES, sep="\n")')" || exit $?
+  { read -r run_dir; read -r bind; read -r max_body; } <<<"$values"
   mkdir -p "$run_dir"
   rm -f "$run_dir/gunicorn.sock"
   local conf

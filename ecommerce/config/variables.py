@@ -89,6 +89,16 @@ def _debug_default(on: str, off: str) -> Callable[[Mapping[str, Any]], str]:
     return lambda v: on if v["DEBUG"] else off
 
 
+def _media_url(v: Mapping[str, Any]) -> str:
+    """Where media URLs point by default: the bucket's own address, or the app's /media/."""
+    bucket, endpoint = v["MEDIA_S3_BUCKET"], v["MEDIA_S3_ENDPOINT_URL"]
+    if not bucket:
+        return "/media/"
+    if endpoint:
+        return f"{endpoint.rstrip('/')}/{bucket}/"
+    return f"https://{bucket}.s3.{v['MEDIA_S3_REGION']}.amazonaws.com/"
+
+
 def _web_concurrency(_: Mapping[str, Any]) -> str:
     return str((os.cpu_count() or 1) * 2 + 1)
 
@@ -177,11 +187,6 @@ VARIABLES: tuple[Variable, ...] = (
     # --- product media (catalog.media) ---
     V("MEDIA_ROOT", FilePath(), lambda v: str(BASE_DIR / "media")),
     V(
-        "MEDIA_URL",
-        Text(r"(https?://[^\s]+|/[^\s]*)?", "an http(s) URL or a path starting with /"),
-        "",
-    ),
-    V(
         "MEDIA_S3_BUCKET",
         Text(r"([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])?", "an S3 bucket name (3-63 of a-z 0-9 . -)"),
         "",
@@ -191,6 +196,11 @@ VARIABLES: tuple[Variable, ...] = (
     V("MEDIA_S3_ACCESS_KEY_ID", Secret(), "", secret=True),
     V("MEDIA_S3_SECRET_ACCESS_KEY", Secret(), "", secret=True),
     V("MEDIA_S3_ACL", Text(r"[a-z-]*", "a canned ACL (public-read), or empty"), ""),
+    V(
+        "MEDIA_URL",
+        Text(r"(https?://[^\s]+|/[^\s]*)", "an http(s) URL or a path starting with /"),
+        _media_url,
+    ),
     V("MEDIA_MAX_UPLOAD_BYTES", Size(1024), "10MiB"),
     V("MEDIA_MAX_PIXELS", Integer(1), "40000000"),
     V("MEDIA_RENDITION_ATTEMPTS", Integer(1, 100), "3"),

@@ -376,11 +376,6 @@ MEDIA_S3_BUCKET = env.MEDIA_S3_BUCKET
 MEDIA_S3_ENDPOINT_URL = env.MEDIA_S3_ENDPOINT_URL
 MEDIA_S3_REGION = env.MEDIA_S3_REGION
 if MEDIA_S3_BUCKET:
-    _MEDIA_URL_DEFAULT = (
-        f"{MEDIA_S3_ENDPOINT_URL.rstrip('/')}/{MEDIA_S3_BUCKET}/"
-        if MEDIA_S3_ENDPOINT_URL
-        else f"https://{MEDIA_S3_BUCKET}.s3.{MEDIA_S3_REGION}.amazonaws.com/"
-    )
     STORAGES["default"] = {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
@@ -399,11 +394,10 @@ if MEDIA_S3_BUCKET:
             "file_overwrite": True,
         },
     }
-else:
-    _MEDIA_URL_DEFAULT = "/media/"
 # Where media URLs point: the CDN in front of the bucket in production, or
-# the app itself (make run sets http://127.0.0.1:8000/media/).
-MEDIA_URL = env.MEDIA_URL or _MEDIA_URL_DEFAULT
+# the app itself (make run sets http://127.0.0.1:8000/media/); by default the
+# bucket's own address, or /media/.
+MEDIA_URL = env.MEDIA_URL
 if not MEDIA_URL.endswith("/"):
     MEDIA_URL += "/"
 # Uploads: larger ones get 413 payload_too_large before they are read whole.

@@ -58,6 +58,18 @@ OBSERVED = {
     "GUNICORN_THREADS": "gunicorn['threads']",
     "GUNICORN_ACCESS_LOG": "gunicorn['accesslog']",
     "FORWARDED_ALLOW_IPS": "gunicorn['forwarded_allow_ips'].split(',')",
+    # The file cache's place, used only without REDIS_URL (which the samples set).
+    "CACHE_DIR": (
+        "CONFIG.CACHE_DIR if settings.REDIS_URL else settings.CACHES['default']['LOCATION']"
+    ),
+    # Read by ecommerce.config before the rest (the tests set it empty).
+    "ENV_FILE": "CONFIG.ENV_FILE",
+    # Used only with a bucket (the S3 storage's options) or by the entrypoint's shell.
+    "MEDIA_S3_ACCESS_KEY_ID": "CONFIG.MEDIA_S3_ACCESS_KEY_ID",
+    "MEDIA_S3_SECRET_ACCESS_KEY": "CONFIG.MEDIA_S3_SECRET_ACCESS_KEY",
+    "MEDIA_S3_ACL": "CONFIG.MEDIA_S3_ACL",
+    "WEB_BIND": "CONFIG.WEB_BIND",
+    "WEB_RUN_DIR": "CONFIG.WEB_RUN_DIR",
 }
 # Pool and Redis options exist only with PostgreSQL and Redis configured.
 NEEDS_SERVICES = {name for name in OBSERVED if name.startswith(("DB_POOL_", "REDIS_"))}
@@ -152,8 +164,50 @@ COMPUTED = [
             "GUNICORN_BIND": "0.0.0.0:8000",
         },
     ),
-    ({"SECRET_KEY": KEY, "PORT": "9001"}, {"GUNICORN_BIND": "0.0.0.0:9001"}),
+    (
+        {"SECRET_KEY": KEY, "PORT": "9001"},
+        {"GUNICORN_BIND": "0.0.0.0:9001", "WEB_BIND": "0.0.0.0:9001"},
+    ),
+    (
+        {"SECRET_KEY": KEY},
+        {
+            "CACHE_DIR": str(REPO / ".cache"),
+            "MEDIA_ROOT": str(REPO / "media"),
+            "MEDIA_URL": "/media/",
+            "PAYMENT_WEBHOOK_SECRET": "",
+            "WEB_BIND": "0.0.0.0:8000",
+        },
+    ),
+    (
+        {"DEBUG": "on"},
+        {"PAYMENT_WEBHOOK_SECRET": config.variables.DEV_PAYMENT_WEBHOOK_SECRET},
+    ),
+    (
+        {"SECRET_KEY": KEY, "MEDIA_S3_BUCKET": "shop-media", "MEDIA_S3_REGION": "eu-west-1"},
+        {"MEDIA_URL": "https://shop-media.s3.eu-west-1.amazonaws.com/"},
+    ),
+    (
+        {
+            "SECRET_KEY": KEY,
+            "MEDIA_S3_BUCKET": "shop-media",
+            "MEDIA_S3_ENDPOINT_URL": "http://127.0.0.1:9000",
+        },
+        {"MEDIA_URL": "http://127.0.0.1:9000/shop-media/"},
+    ),
+    # clean_env sets ENV_FILE empty (a developer's .env must not leak in); None unsets it.
+    ({"SECRET_KEY": KEY, "ENV_FILE": None}, {"ENV_FILE": str(REPO / ".env")}),
 ]
+
+
+def test_env_file_is_read_under_the_variables_already_set(tmp_path, monkeypatch):
+    env_file = tmp_path / "dev.env"
+    env_file.write_text("DEBUG=1\nLOG_LEVEL=warning\n")
+    monkeypatch.setenv("ENV_FILE", str(env_file))
+    monkeypatch.setenv("LOG_LEVEL", "error")
+    monkeypatch.delenv("DEBUG", raising=False)
+    config.env_file_read()
+    assert os.environ["DEBUG"] == "1"
+    assert os.environ["LOG_LEVEL"] == "error"
 
 
 def test_every_computed_default_has_cases():
@@ -239,6 +293,22 @@ def _samples(tmp_path: Path) -> dict[str, str]:
         "GUNICORN_THREADS": "4",
         "GUNICORN_ACCESS_LOG": str(tmp_path / "access.log"),
         "FORWARDED_ALLOW_IPS": "10.0.0.1,10.0.0.2",
+        "CACHE_DIR": str(tmp_path / "cache"),
+        "TRUSTED_PROXY_NETWORKS": "10.0.0.0/8",
+        "WEBHOOK_RATE_LIMIT": "30/minute",
+        "STRIPE_SECRET_KEY": "sk_test_sample",
+        "STRIPE_WEBHOOK_SECRET": "whsec_stripe_sample",
+        "STRIPE_API_BASE": "http://127.0.0.1:12111",
+        "MEDIA_ROOT": str(tmp_path / "media"),
+        "MEDIA_URL": "https://cdn.example.com/media/",
+        "MEDIA_MAX_UPLOAD_BYTES": "2MiB",
+        "MEDIA_MAX_PIXELS": "1000000",
+        "MEDIA_RENDITION_ATTEMPTS": "5",
+        "MEDIA_RETRY_INTERVALS": "1,5",
+        "MEDIA_SWEEP_AFTER": "2m",
+        "MEDIA_ORPHAN_GRACE": "2h",
+        "WEB_BIND": "127.0.0.1:9100",
+        "WEB_RUN_DIR": str(tmp_path / "web"),
     }
 
 

@@ -17,7 +17,8 @@ from ecommerce import config
 REPO = Path(__file__).resolve().parents[2]
 # NAME=value, NAME: value, "NAME": "value", NAME="value" (env files, YAML, TOML, Python, shell).
 ASSIGNMENT = re.compile(
-    r"""["']?(?:SECRET_KEY|JWT_SIGNING_KEY)["']?\s*[:=]\s*["']?(?P<value>[^"'\s,)}]*)"""
+    # Not STRIPE_SECRET_KEY: only the keys that sign sessions and tokens.
+    r"""(?<!STRIPE_)["']?(?:SECRET_KEY|JWT_SIGNING_KEY)["']?\s*[:=]\s*["']?(?P<value>[^"'\s,)}]*)"""
 )
 
 

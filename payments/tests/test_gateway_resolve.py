@@ -37,7 +37,7 @@ def test_anything_else_says_what_is_wrong_and_what_is_accepted(name, problem):
         gateway_class_resolve(name)
     assert problem in str(refused.value)
     assert str(refused.value).endswith(
-        "accepted: simulated or the dotted path of a payment gateway class"
+        "accepted: simulated, stripe or the dotted path of a payment gateway class"
     )
 
 

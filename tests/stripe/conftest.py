@@ -13,7 +13,7 @@ import pytest
 from tests.drills.conftest import api_server, rq_worker, stocked_product  # noqa: F401
 from tests.drills.support import LocalStripe
 
-SECRET_KEY = "sk_test_localstripe_suite_0123456789"
+STRIPE_TEST_KEY = "sk_test_localstripe_suite_0123456789"
 WEBHOOK_SECRET = "whsec_localstripe_suite_0123456789"
 
 # Stripe's documented test cards (https://docs.stripe.com/testing), as localstripe knows them.
@@ -27,7 +27,7 @@ CARD_THREE_D_SECURE_THEN_DECLINED = "4000008400001629"
 def stripe_gateway(settings, localstripe: LocalStripe) -> LocalStripe:
     """PAYMENT_GATEWAY=stripe in this process, against an empty localstripe."""
     settings.PAYMENT_GATEWAY = "stripe"
-    settings.STRIPE_SECRET_KEY = SECRET_KEY
+    settings.STRIPE_SECRET_KEY = STRIPE_TEST_KEY
     settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
     settings.STRIPE_API_BASE = localstripe.url
     return localstripe
@@ -38,7 +38,7 @@ def stripe_env(stripe_gateway: LocalStripe) -> dict[str, str]:
     """The same configuration, for a gunicorn or rqworker the test starts."""
     return {
         "PAYMENT_GATEWAY": "stripe",
-        "STRIPE_SECRET_KEY": SECRET_KEY,
+        "STRIPE_SECRET_KEY": STRIPE_TEST_KEY,
         "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "STRIPE_API_BASE": stripe_gateway.url,
     }

@@ -33,7 +33,7 @@ from tests.stripe.conftest import (
     CARD_DECLINED,
     CARD_SUCCEEDS,
     CARD_THREE_D_SECURE,
-    SECRET_KEY,
+    STRIPE_TEST_KEY,
 )
 
 pytestmark = pytest.mark.django_db
@@ -484,7 +484,7 @@ def test_a_refused_key_is_permanent_not_retried_and_shown_on_ready(
     assert order_of(data).status == OrderStatus.PAYMENT_FAILED
     assert "authentication_error" in caplog.text
     assert revoked not in caplog.text
-    assert SECRET_KEY not in caplog.text
+    assert STRIPE_TEST_KEY not in caplog.text
     ready = api_client.get("/ready")
     assert ready.status_code == 200
     assert ready.json()["status"] == "ok"
@@ -514,7 +514,7 @@ def test_the_next_capture_clears_the_degraded_state(
     settings.STRIPE_SECRET_KEY = "rk_test_revoked_0123456789abcdef"
     jobs_drain(run_jobs)
     assert "degraded" in api_client.get("/ready").json()
-    settings.STRIPE_SECRET_KEY = SECRET_KEY
+    settings.STRIPE_SECRET_KEY = STRIPE_TEST_KEY
 
     order_place(customer_client, (product, 1), token=card(CARD_SUCCEEDS), run_jobs=run_jobs)
 
