@@ -122,7 +122,8 @@ def test_import_reports_every_row_error_and_imports_nothing(tmp_path):
         "row 4: price: Ensure this value is greater than 0.",
         "row 5: stock: Ensure this value is greater than or equal to 0.",
         "row 5: images[0]: Enter an http or https URL.",
-        "row 6: slug: also used on row 2",
+        "row 6: slug: also used on row 2 (the rows of one product are its variants: "
+        "give each its options)",
         "row 7: slug: belongs to a product removed from the catalog",
     ]
 
@@ -186,5 +187,5 @@ def test_import_failing_midway_rolls_back_every_row(tmp_path, monkeypatch):
     err = StringIO()
     with pytest.raises(CommandError, match="nothing was imported"):
         call_command("import_products", str(_write(tmp_path, "p.csv", CSV_OK)), stderr=err)
-    assert "row 3: Another product already uses this slug." in err.getvalue()
+    assert "row 3: slug: Another product already uses this slug." in err.getvalue()
     assert not Product.objects.exists()

@@ -10,10 +10,13 @@ PRODUCT_FIELDS = {
     "slug",
     "description",
     "price",
+    "priceMax",
     "currency",
     "category",
     "stock",
     "images",
+    "options",
+    "variants",
     "createdAt",
     "updatedAt",
 }

@@ -6,7 +6,13 @@ from typing import Any
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 
-PREFIXES = {"user": "usr", "product": "prod", "order": "ord", "payment": "pay"}
+PREFIXES = {
+    "user": "usr",
+    "product": "prod",
+    "variant": "var",
+    "order": "ord",
+    "payment": "pay",
+}
 
 
 def public_id(prefix: str, value: uuid.UUID) -> str:
