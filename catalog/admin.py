@@ -182,9 +182,9 @@ class VariantInlineForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _track_stock_as_rendered(self)
-        _narrow(self.fields["sku"], "12em")
-        for name in ("price", "stock", "weight"):
-            _narrow(self.fields[name], "6em")
+        for name, width in (("sku", "12em"), ("price", "6em"), ("stock", "6em"), ("weight", "6em")):
+            if name in self.fields:
+                _narrow(self.fields[name], width)
 
     clean_price = _clean_price
     clean_stock = _clean_stock

@@ -344,8 +344,18 @@ def _row_messages(group: ProductGroup, exc: ApplicationError) -> list[str]:
         if match and int(match.group(1)) < len(group.rows):
             row, name = group.rows[int(match.group(1))].row, match.group(2) or "variant"
         for message in messages if isinstance(messages, list) else [messages]:
-            lines.append(f"row {row}: {name}: {message}")
+            lines.append(f"row {row}: {name}: {_rows_named(group, str(message))}")
     return lines
+
+
+def _rows_named(group: ProductGroup, message: str) -> str:
+    """``Same options as variants[1].`` -> ``Same options as row 3.``"""
+
+    def row_of(match: re.Match) -> str:
+        index = int(match.group(1))
+        return f"row {group.rows[index].row}" if index < len(group.rows) else match.group(0)
+
+    return re.sub(r"variants\[(\d+)\]", row_of, message)
 
 
 def _messages(number: int, errors: dict[str, Any]) -> list[str]:

@@ -222,7 +222,11 @@ class ProductVariant(models.Model):
         constraints = [
             # Unique across the catalog and whatever the case: "abc-1" and "ABC-1"
             # would be one label on a shelf.
-            models.UniqueConstraint(Lower("sku"), name="product_variant_sku_unique"),
+            models.UniqueConstraint(
+                Lower("sku"),
+                name="product_variant_sku_unique",
+                violation_error_message="Another variant already uses this SKU.",
+            ),
             models.UniqueConstraint(
                 fields=["product", "options"],
                 condition=models.Q(deleted_at__isnull=True),

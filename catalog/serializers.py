@@ -241,6 +241,16 @@ class OptionWriteSerializer(StrictInputSerializer):
     name = serializers.CharField(min_length=1, max_length=50)
     values = OptionValuesField()
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # Required on update too, where DRF's partial validation would skip them:
+        # an option is its name and values, or nothing.
+        missing = {
+            name: ["This field is required."] for name in ("name", "values") if name not in attrs
+        }
+        if missing:
+            raise serializers.ValidationError(missing)
+        return attrs
+
 
 class VariantWriteSerializer(StrictInputSerializer):
     sku = SkuField(
@@ -285,31 +295,45 @@ class _ProductFieldsSerializer(StrictInputSerializer):
         return value.lower()
 
 
-class ProductSimpleWriteSerializer(_ProductFieldsSerializer):
-    # The design's body: a simple product, whose one variant has these.
-    price = PriceField(help_text="Greater than 0, at most 99999999.99, two decimals at most.")
-    stock = StrictIntegerField(min_value=0, max_value=STOCK_MAX, required=False)
-    sku = SkuField(required=False, help_text="Generated from the slug when absent.")
-    weight = WeightField(required=False)
-
-
-class ProductVariantsWriteSerializer(_ProductFieldsSerializer):
-    # A product with options and a variant per combination sold.
-    options = OptionWriteSerializer(many=True, max_length=OPTIONS_MAX, required=False)
-    variants = VariantWriteSerializer(many=True, min_length=1, max_length=VARIANTS_MAX)
-
-
-class ProductWriteSerializer(ProductSimpleWriteSerializer):
-    # What the views validate: either shape on create; on update (PUT or PATCH)
-    # every field is optional, only the fields sent change, and `options` and
-    # `variants` describe the whole set.
+class ProductWriteSerializer(_ProductFieldsSerializer):
+    # A product as an admin writes it: the design's body (`price`, optional
+    # `stock`, `sku`, `weight`: a simple product, one variant) or `options`
+    # with `variants`, not both. On update (PUT or PATCH) every field is
+    # optional, only the fields sent change, and `options` and `variants`
+    # describe the whole set. Unknown or read-only fields are refused.
     price = PriceField(
         required=False,
-        help_text="A simple product's price: required on create without `variants`.",
+        help_text=(
+            "A simple product's price: required on create without `variants`, refused "
+            "with them. Greater than 0, at most 99999999.99, two decimals at most."
+        ),
     )
-    options = OptionWriteSerializer(many=True, max_length=OPTIONS_MAX, required=False)
+    stock = StrictIntegerField(
+        min_value=0,
+        max_value=STOCK_MAX,
+        required=False,
+        help_text="A simple product's stock (default 0); refused with `variants`.",
+    )
+    sku = SkuField(
+        required=False,
+        help_text="A simple product's SKU, generated from the slug when absent.",
+    )
+    weight = WeightField(required=False)
+    options = OptionWriteSerializer(
+        many=True,
+        max_length=OPTIONS_MAX,
+        required=False,
+        help_text="At most 3 options, each with 1-100 distinct values; needs `variants`.",
+    )
     variants = VariantUpdateInProductSerializer(
-        many=True, min_length=1, max_length=VARIANTS_MAX, required=False
+        many=True,
+        min_length=1,
+        max_length=VARIANTS_MAX,
+        required=False,
+        help_text=(
+            "One per combination of option values sold. On update: the whole set, each "
+            "matched by `id`, else `sku`, else `options`; those left out leave the catalog."
+        ),
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

@@ -2,18 +2,22 @@
 
 Lock order, for every writer of stock, prices or variants (orders here, staff
 in ``catalog.services``): product rows in primary-key order, and a variant's
-row only while holding its product's. The order path takes both in one
-``SELECT ... FOR UPDATE OF variant, product ORDER BY product, variant``, which
-locks each (product, variant) pair as it reads it, in that order. Two
-transactions over crossed baskets (A+B and B+A) therefore queue up on the
-first product they share instead of deadlocking, and a staff write to a
-product waits for an order holding it (or the other way round). Orders lock
-their own order row before calling in here (cancel, expiry), never after.
+row only while holding its product's. Two transactions over crossed baskets
+(A+B and B+A) therefore queue up on the first product they share instead of
+deadlocking, and a staff write to a product waits for an order holding it (or
+the other way round). Orders lock their own order row before calling in here
+(cancel, expiry), never after.
 
-A basket costs the same statements whatever its size: the locking SELECT, one
-UPDATE of the variants (``stock = stock + delta`` per row, ``F()`` arithmetic
-in the database), one UPDATE of their products' denormalised totals, and one
-INSERT of the ledger rows.
+The products are locked by a statement of their own: one
+``SELECT ... FOR UPDATE OF variant, product`` joining both would lock, for each
+row it returns, the variant before the product, so two baskets holding
+different variants of one product wait for each other's variant while holding
+(or queueing for) the product: a deadlock, which the concurrency tests met.
+
+A basket costs the same statements whatever its size: two locking SELECTs
+(products, then their variants), one UPDATE of the variants (``stock = stock +
+delta`` per row, ``F()`` arithmetic in the database), one UPDATE of their
+products' denormalised totals, and one INSERT of the ledger rows.
 """
 
 import uuid
@@ -114,9 +118,7 @@ def stock_reserve(
     _require_transaction()
     variant_ids = {line.variant_id for line in lines if line.variant_id is not None}
     product_ids = {line.product_id for line in lines if line.product_id is not None}
-    locked = _lock_variants(
-        Q(pk__in=variant_ids) | Q(product_id__in=product_ids, deleted_at__isnull=True)
-    )
+    locked = _lock(variant_ids=variant_ids, product_ids=product_ids)
     by_id = {variant.pk: variant for variant in locked}
     by_product: dict[uuid.UUID, list[ProductVariant]] = {}
     for variant in locked:
@@ -198,7 +200,7 @@ def stock_release(*, lines: Iterable[ReleaseLine], order_id: uuid.UUID) -> None:
         quantities[line.variant_id] = quantities.get(line.variant_id, 0) + line.quantity
     if not quantities:
         return
-    locked = _lock_variants(Q(pk__in=list(quantities)))
+    locked = _lock(variant_ids=set(quantities), product_ids=set())
     changes = [(variant.pk, variant.product_id, quantities[variant.pk]) for variant in locked]
     _shift(changes)
     _record(changes, reason=StockMovement.Reason.ORDER_RELEASE, order_id=order_id)
@@ -309,11 +311,21 @@ def _record(
     )
 
 
-def _lock_variants(condition: Q) -> list[ProductVariant]:
+def _lock(*, variant_ids: set[uuid.UUID], product_ids: set[uuid.UUID]) -> list[ProductVariant]:
+    """Lock the products of these variants and these products, in primary-key order,
+    then the variants (these, and the products' variants in the catalog), in
+    (product, variant) order. Returns the variants, their products loaded."""
+    owners = ProductVariant.objects.filter(pk__in=variant_ids).values("product_id")
+    list(
+        Product.objects.select_for_update(of=("self",))
+        .filter(Q(pk__in=product_ids) | Q(pk__in=owners))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     return list(
         ProductVariant.objects.select_related("product")
-        .select_for_update(of=("self", "product"))
-        .filter(condition)
+        .select_for_update(of=("self",))
+        .filter(Q(pk__in=variant_ids) | Q(product_id__in=product_ids, deleted_at__isnull=True))
         .order_by("product_id", "pk")
     )
 

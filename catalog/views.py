@@ -9,12 +9,7 @@ from typing import Any
 from django.http import HttpResponse, QueryDict
 from django.utils.http import parse_etags
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import (
-    OpenApiParameter,
-    OpenApiResponse,
-    PolymorphicProxySerializer,
-    extend_schema,
-)
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission
@@ -31,8 +26,6 @@ from catalog.serializers import (
     CategoryWriteSerializer,
     ProductListQuerySerializer,
     ProductOutputSerializer,
-    ProductSimpleWriteSerializer,
-    ProductVariantsWriteSerializer,
     ProductWriteSerializer,
     VariantCreateSerializer,
     VariantOutputSerializer,
@@ -92,11 +85,6 @@ _CATEGORY_SLUG = OpenApiParameter(
     "slug", OpenApiTypes.STR, OpenApiParameter.PATH, description="The category's slug (any case)."
 )
 _CACHED_RESPONSE_HEADERS = {"description": "The data, from Redis or PostgreSQL."}
-_PRODUCT_CREATE_BODY = PolymorphicProxySerializer(
-    component_name="ProductCreate",
-    serializers=[ProductSimpleWriteSerializer, ProductVariantsWriteSerializer],
-    resource_type_field_name=None,
-)
 _WRITE_ERRORS = {
     400: OpenApiResponse(description="A field is not valid (validation_error, naming it)."),
     404: OpenApiResponse(description="No such product (not_found)."),
@@ -175,7 +163,7 @@ class ProductListView(APIView):
 
     @extend_schema(
         tags=["products"],
-        request=_PRODUCT_CREATE_BODY,
+        request=ProductWriteSerializer,
         responses={
             201: ProductOutputSerializer,
             400: _WRITE_ERRORS[400],

@@ -172,6 +172,7 @@ class Migration(migrations.Migration):
                     models.UniqueConstraint(
                         django.db.models.functions.text.Lower("sku"),
                         name="product_variant_sku_unique",
+                        violation_error_message="Another variant already uses this SKU.",
                     ),
                     models.UniqueConstraint(
                         condition=models.Q(("deleted_at__isnull", True)),

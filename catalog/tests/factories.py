@@ -101,3 +101,38 @@ class ProductVariantFactory(factory.django.DjangoModelFactory):
         variant = super()._create(model_class, *args, **kwargs)
         stock_initial_record(variant_ids=[variant.pk])
         return variant
+
+
+def product_with_variants(
+    *,
+    name: str = "T-Shirt",
+    category: str = "clothing",
+    options: dict[str, list[str]] | None = None,
+    variants: list[tuple[dict[str, str], str, int]] | None = None,
+    **fields: Any,
+) -> Product:
+    """A product with options and variants, made by ``catalog.services`` (totals,
+    SKUs and ledger as in production). ``variants``: ``(options, price, stock)``."""
+    from catalog import services
+
+    options = options if options is not None else {"Size": ["S", "M", "L"]}
+    variants = (
+        variants
+        if variants is not None
+        else [
+            ({"Size": "S"}, "10.00", 5),
+            ({"Size": "M"}, "12.00", 7),
+        ]
+    )
+    return services.product_create(
+        name=name,
+        category=category,
+        options=[
+            services.OptionInput(name=key, values=tuple(vals)) for key, vals in options.items()
+        ],
+        variants=[
+            services.VariantInput(options=combination, price=Decimal(price), stock=stock)
+            for combination, price, stock in variants
+        ],
+        **fields,
+    )

@@ -339,9 +339,14 @@ def _walk(
         ("users/<str:user_id>", "PATCH"): {"name": "Walked"},
         ("users/<str:user_id>", "PUT"): {"name": "Walked"},
         ("products", "POST"): {"name": f"Walk {who}", "price": 5, "category": "walk"},
-        ("products/<str:id_or_slug>", "PATCH"): {"stock": 40},
-        ("products/<str:id_or_slug>", "PUT"): {"stock": 40},
-        ("orders", "POST"): order_body(ids["id_or_slug"]),
+        # The product has two variants (customer_ids): its name, not its stock.
+        ("products/<str:id_or_slug>", "PATCH"): {"name": f"Walked {who}"},
+        ("products/<str:id_or_slug>", "PUT"): {"name": f"Walked {who}"},
+        ("products/<str:id_or_slug>/variants", "POST"): {"options": {"Size": "M"}, "price": 5},
+        ("products/<str:id_or_slug>/variants/<str:variant_id>", "PATCH"): {"stock": 40},
+        ("categories", "POST"): {"name": f"Walk {who}"},
+        ("categories/<str:slug>", "PATCH"): {"name": f"Walked {who}"},
+        ("orders", "POST"): order_body(ids["variant_id"]),
         ("orders/<str:order_id>", "PATCH"): {"status": "shipped"},
         ("payments/<str:payment_id>/refund", "POST"): {"amount": 1, "reason": "walk"},
     }
@@ -349,7 +354,12 @@ def _walk(
     # Reads first, then writes, then the session's end and deletions, so each
     # call finds its object and its session alive.
     rank = {"GET": 0, "POST": 1, "PATCH": 1, "PUT": 1, "DELETE": 3}
-    last = {("auth/logout", "POST"): 2, ("auth/logout-all", "POST"): 2}
+    last = {
+        ("auth/logout", "POST"): 2,
+        ("auth/logout-all", "POST"): 2,
+        # Before the product's own deletion, which takes its variants with it.
+        ("products/<str:id_or_slug>/variants/<str:variant_id>", "DELETE"): 2,
+    }
     for route in sorted(api_routes(), key=lambda r: last.get(r.key, rank[r.method])):
         own_ids = ids
         if route.key == ("orders/<str:order_id>/cancel", "POST"):
@@ -482,11 +492,15 @@ def test_a_product_never_shows_internal_fields(product):
         "slug",
         "description",
         "price",
+        "priceMax",
         "currency",
         "category",
         "stock",
         "images",
+        "options",
+        "variants",
         "createdAt",
         "updatedAt",
     }
+    assert set(data["variants"][0]) == {"id", "sku", "options", "price", "stock", "weight"}
     assert Product._meta.get_field("search_vector")  # exists in the table, never on the wire
