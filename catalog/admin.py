@@ -55,7 +55,13 @@ class ImageUrlsField(forms.CharField):
 
 
 class CategoryChoiceField(forms.ModelChoiceField):
-    """Categories in tree order, indented by depth; submitted by slug."""
+    """Categories in tree order, indented by depth; submitted by slug.
+
+    A ModelForm's initial value of a foreign key is the primary key, which
+    matches no choice keyed by slug: forms using this field show the slug
+    (``_show_category_slugs``), or the page would render no choice selected and
+    an untouched save would clear it.
+    """
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("queryset", Category.objects.order_by("path"))
@@ -63,6 +69,13 @@ class CategoryChoiceField(forms.ModelChoiceField):
 
     def label_from_instance(self, obj: Category) -> str:
         return f"{'— ' * (obj.depth - 1)}{obj.name}"
+
+
+def _show_category_slugs(form: forms.ModelForm, *names: str) -> None:
+    for name in names:
+        related = getattr(form.instance, name, None) if form.instance.pk else None
+        if name in form.fields and related is not None:
+            form.initial[name] = related.slug
 
 
 def _track_stock_as_rendered(form: forms.BaseForm) -> None:
@@ -107,6 +120,10 @@ class ProductAdminForm(forms.ModelForm):
     class Meta:
         model = Product
         fields = ("name", "slug", "category", "description", "currency", "images")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _show_category_slugs(self, "category")
 
     def clean_slug(self) -> str:
         # The API stores slugs lower-cased; the admin must not create a second
@@ -163,8 +180,8 @@ class ProductChangeListForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _track_stock_as_rendered(self)
-        _narrow(self.fields["price"], "7em")
-        _narrow(self.fields["stock"], "5em")
+        _narrow(self.fields["price"], "6em")
+        _narrow(self.fields["stock"], "4.5em")
         if getattr(self.instance, "variant_count", 1) != 1:
             for field in self.fields.values():
                 field.disabled = True
@@ -182,7 +199,7 @@ class VariantInlineForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _track_stock_as_rendered(self)
-        for name, width in (("sku", "12em"), ("price", "6em"), ("stock", "6em"), ("weight", "6em")):
+        for name, width in (("sku", "16em"), ("price", "6em"), ("stock", "5em"), ("weight", "5em")):
             if name in self.fields:
                 _narrow(self.fields[name], width)
 
@@ -332,7 +349,6 @@ class ProductAdmin(admin.ModelAdmin):
         "stock",
         "variant_count",
         "is_in_catalog",
-        "updated_at",
     )
     list_display_links = ("name_and_id",)
     list_editable = ("price", "stock")
@@ -406,7 +422,7 @@ class ProductAdmin(admin.ModelAdmin):
     @admin.display(description="Product", ordering="name")
     def name_and_id(self, obj: Product) -> str:
         return format_html(
-            '{}<br><span style="color: var(--body-quiet-color); font-size: 0.85em; '
+            '{}<br><span style="color: var(--body-quiet-color); font-size: 0.78em; '
             'font-family: monospace">{}</span>',
             obj.name,
             public_id(PREFIXES["product"], obj.pk),
@@ -698,6 +714,10 @@ class CategoryAdminForm(forms.ModelForm):
     class Meta:
         model = Category
         fields = ("name", "slug", "parent", "position")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _show_category_slugs(self, "parent")
 
     def clean_slug(self) -> str:
         return (self.cleaned_data.get("slug") or "").lower()

@@ -332,6 +332,47 @@ def test_the_category_list_moves_and_reorders(staff, tree, api_client):
     assert api_client.get("/v1/categories")["X-Cache"] == "MISS"
 
 
+def _rendered(response) -> dict[str, str]:
+    """The changelist form as the page renders it, to post back untouched."""
+    formset = response.context["cl"].formset
+    data = {
+        "form-TOTAL_FORMS": str(formset.total_form_count()),
+        "form-INITIAL_FORMS": str(formset.initial_form_count()),
+        "_save": "Save",
+    }
+    for form in formset.forms:
+        for name, field in form.fields.items():
+            value = form[name].value()
+            data[form.add_prefix(name)] = "" if value is None else str(value)
+            if field.show_hidden_initial:
+                data[form.add_initial_prefix(name)] = str(value)
+    return data
+
+
+def test_the_category_list_shows_each_parent_and_an_untouched_save_changes_nothing(staff, tree):
+    page = staff.get(CATEGORIES)
+    paths = dict(Category.objects.values_list("slug", "path"))
+
+    assert {
+        form.instance.slug: form["parent"].value() for form in page.context["cl"].formset.forms
+    } == {
+        "electronics": None,
+        "audio": "electronics",
+        "home": None,
+    }
+    assert staff.post(CATEGORIES, _rendered(page)).status_code == 302
+    assert dict(Category.objects.values_list("slug", "path")) == paths
+
+
+def test_the_product_page_shows_its_category(staff, tree):
+    product = ProductFactory(category=tree["audio"])
+
+    page = staff.get(f"{PRODUCTS}{product.pk}/change/")
+
+    assert page.context["adminform"].form["category"].value() == "audio"
+    assert '<option value="audio" selected>' in page.content.decode()
+
+
 def test_the_category_list_refuses_a_cycle(staff, tree):
     categories = list(Category.objects.order_by("path"))
 
