@@ -79,6 +79,12 @@ def product_list(
     variants, after those columns have narrowed the rows. ``in_stock=False``
     keeps products with no stock at all.
 
+    One cost of "any variant": ``min_price`` filters on ``price_max`` while
+    ``sort=price_*`` walks the index on ``price``, so ``minPrice=50&sort=price_asc``
+    reads the price index from the cheapest product up, about 6,000 entries on
+    the bench data, where before variants it started at 50 (no index orders by
+    one column and bounds another). Only uncached pages pay it.
+
     ``search`` uses PostgreSQL full-text search (the GIN-indexed ``search_vector``,
     English stemming, web-search syntax) and ranks name matches above description
     matches; on other databases every word must appear in the name or description.
@@ -103,8 +109,12 @@ def product_list(
     elif in_stock is False:
         products = products.filter(stock=0)
     if conditions > 1:
+        # Where every variant has one price, the columns are exact already; only
+        # products whose variants' prices differ need a variant matching all.
+        # (An EXISTS alone was planned as a hash semi join over every variant:
+        # 54 ms instead of 1 ms for search + minPrice + inStock on the bench data.)
         matching = ProductVariant.objects.in_catalog().filter(variant_match, product=OuterRef("pk"))
-        products = products.filter(Exists(matching))
+        products = products.filter(Q(price=F("price_max")) | Exists(matching))
     if search:
         products = _search(products, search, rank=sort == ProductSort.RELEVANCE)
     elif sort == ProductSort.RELEVANCE:

@@ -662,3 +662,35 @@ def test_list_costs_four_queries_whatever_the_variants(api_client, django_assert
 
     assert len(response.json()["data"]) == 4
     assert all(len(item["variants"]) == 2 for item in response.json()["data"])
+
+
+def test_price_and_stock_filters_need_one_variant_matching_them_all(api_client):
+    product_with_variants(
+        name="Spread", variants=[({"Size": "S"}, "10.00", 0), ({"Size": "M"}, "30.00", 5)]
+    )
+    product_with_variants(
+        name="One price", variants=[({"Size": "S"}, "12.00", 0), ({"Size": "M"}, "12.00", 2)]
+    )
+    ProductFactory(name="Simple", price=Decimal("12.00"), stock=1)
+
+    def listed(query: str) -> set[str]:
+        return {item["name"] for item in api_client.get(f"/v1/products?{query}").json()["data"]}
+
+    # Spread's 10.00 variant is in the range but sold out; its 30.00 one is out of range.
+    assert listed("minPrice=5&maxPrice=15&inStock=true") == {"One price", "Simple"}
+    assert listed("minPrice=5&maxPrice=15") == {"Spread", "One price", "Simple"}
+    assert listed("minPrice=25") == {"Spread"}
+    assert listed("maxPrice=11") == {"Spread"}
+    assert listed("minPrice=25&inStock=true") == {"Spread"}
+    assert listed("inStock=false") == set()
+
+
+def test_sort_by_price_uses_the_lowest_variant_price(api_client):
+    product_with_variants(
+        name="From 10", variants=[({"Size": "S"}, "10.00", 1), ({"Size": "M"}, "99.00", 1)]
+    )
+    ProductFactory(name="At 20", price=Decimal("20.00"))
+
+    names = [item["name"] for item in api_client.get("/v1/products?sort=price_asc").json()["data"]]
+
+    assert names == ["From 10", "At 20"]
