@@ -159,15 +159,15 @@ _product_numbers = itertools.count(1)
 
 @pytest.fixture
 def make_product(db) -> Callable:
-    """``make_product(stock=10, price="19.99", **fields)``: a product in the catalog.
+    """``make_product(stock=10, price="19.99", **fields)``: a simple product in the catalog.
 
-    Its stock ledger is opened as every real write path does, so the stock
-    audit balances in any test that uses it.
+    Its one variant has that price and stock, and its stock ledger is opened as
+    every real write path does, so the stock audit balances in any test that
+    uses it.
     """
-    from catalog.models import Product
-    from catalog.stock import stock_initial_record
+    from catalog.tests.factories import ProductFactory
 
-    def make(*, stock: int = 10, price: str = "19.99", **fields) -> Product:
+    def make(*, stock: int = 10, price: str = "19.99", **fields):
         number = next(_product_numbers)
         defaults = {
             "name": f"Test product {number}",
@@ -176,9 +176,7 @@ def make_product(db) -> Callable:
             "price": Decimal(price),
             "stock": stock,
         }
-        product = Product.objects.create(**{**defaults, **fields})
-        stock_initial_record(product_ids=[product.pk])
-        return product
+        return ProductFactory(**{**defaults, **fields})
 
     return make
 

@@ -1,10 +1,18 @@
-"""Benchmark data: 10,000 products over several categories and 1,000 customers.
+"""Benchmark data: 10,000 products over the demo's two-level category tree, and
+1,000 customers.
+
+Most products are simple (one variant); those whose kind is sold in sizes and
+colours in the demo catalog (about one in eight) have six variants, so lists and
+details carry variants and orders name variants, as in a clothes shop.
 
 Run as ``python -m bench.seed`` with the benchmark's environment (bench.run does
 it). Idempotent: rows are keyed by slug and e-mail, so a second run adds
-nothing. Every customer gets the same password (``BENCH_PASSWORD``), hashed once
-with the project's real hasher, so a login in the benchmark costs what a real
-login costs while seeding stays fast.
+nothing. Rows are bulk-inserted (the services' per-product writes would take
+minutes for 10,000), with the figures the services keep: each product's price,
+price_max and stock are its variants', and every variant's ledger is opened.
+Every customer gets the same password (``BENCH_PASSWORD``), hashed once with the
+project's real hasher, so a login in the benchmark costs what a real login costs
+while seeding stays fast.
 """
 
 import os
@@ -21,9 +29,14 @@ from django.db import connection, transaction  # noqa: E402
 from django.utils.text import slugify  # noqa: E402
 
 from accounts.models import Role, User  # noqa: E402
-from catalog.cache import product_cache_invalidate  # noqa: E402
-from catalog.management.commands.seed_demo import _BLURBS, CATALOG  # noqa: E402
-from catalog.models import Product  # noqa: E402
+from catalog.cache import category_cache_invalidate, product_cache_invalidate  # noqa: E402
+from catalog.management.commands.seed_demo import (  # noqa: E402
+    _BLURBS,
+    CATALOG,
+    SIZED,
+    _seed_categories,
+)
+from catalog.models import Category, Product, ProductOption, ProductVariant  # noqa: E402
 from catalog.stock import stock_initial_record  # noqa: E402
 
 PRODUCTS = int(os.environ.get("BENCH_PRODUCTS", "10000"))
@@ -39,8 +52,11 @@ def user_email(number: int) -> str:
 
 
 def seed_products(rng: random.Random) -> int:
+    _seed_categories()
+    tree = {category.slug: category for category in Category.objects.all()}
     categories = list(CATALOG.items())
     products = []
+    variants: dict[str, tuple[list[tuple[str, list[str]]], list[tuple[dict, Decimal, int]]]] = {}
     for number in range(PRODUCTS):
         category, (brands, adjectives, nouns) = categories[number % len(categories)]
         brand, adjective = rng.choice(brands), rng.choice(adjectives)
@@ -48,23 +64,69 @@ def seed_products(rng: random.Random) -> int:
         # A model number keeps 10,000 names distinct, as a real catalog's are.
         name = f"{brand} {adjective} {noun} {rng.choice('ABCDEFGHKLMNPRSTX')}{100 + number}"
         slug = slugify(name)
-        price = Decimal(rng.randint(low, high)) - Decimal(rng.choice(["0.01", "0.51"]))
+        price = max(
+            Decimal(rng.randint(low, high)) - Decimal(rng.choice(["0.01", "0.51"])),
+            Decimal("0.99"),
+        )
+        # Three values of the first option (sizes), two of the second (colours).
+        options = [
+            (option, values[: 3 if index == 0 else 2])
+            for index, (option, values) in enumerate(SIZED.get(noun, []))
+        ]
+        combinations: list[dict[str, str]] = [{}]
+        for option, values in options:
+            combinations = [{**c, option: value} for c in combinations for value in values]
+        rows = [
+            (
+                combination,
+                price + (Decimal("2.00") if index % 3 == 2 else 0),
+                rng.randint(*STOCK_RANGE),
+            )
+            for index, combination in enumerate(combinations)
+        ]
+        variants[slug] = (options, rows)
         products.append(
             Product(
                 name=name,
                 slug=slug,
                 description=f"The {adjective.lower()} {noun.lower()} from {brand}: "
                 f"{rng.choice(_BLURBS)}",
-                price=max(price, Decimal("0.99")),
+                price=min(row[1] for row in rows),
+                price_max=max(row[1] for row in rows),
                 currency="USD",
-                category=category,
-                stock=rng.randint(*STOCK_RANGE),
+                category=tree[category],
+                stock=sum(row[2] for row in rows),
                 images=[f"https://picsum.photos/seed/{slug}/800/800"],
             )
         )
     before = Product.objects.count()
     Product.objects.bulk_create(products, ignore_conflicts=True, batch_size=1000)
-    stock_initial_record(product_ids=Product.objects.values_list("pk", flat=True))
+    # Variants and options for the products that have none yet (the new ones).
+    bare = dict(
+        Product.objects.filter(variants__isnull=True, slug__in=variants).values_list("slug", "pk")
+    )
+    new_variants, new_options = [], []
+    for slug, pk in bare.items():
+        options, rows = variants[slug]
+        new_options += [
+            ProductOption(product_id=pk, name=name, position=index, values=values)
+            for index, (name, values) in enumerate(options)
+        ]
+        new_variants += [
+            ProductVariant(
+                product_id=pk,
+                sku="-".join([slug, *(value.lower() for value in combination.values())])[:64],
+                options=combination,
+                price=row_price,
+                stock=stock,
+                weight=rng.randint(150, 900),
+                position=index,
+            )
+            for index, (combination, row_price, stock) in enumerate(rows)
+        ]
+    ProductOption.objects.bulk_create(new_options, batch_size=1000)
+    ProductVariant.objects.bulk_create(new_variants, batch_size=1000)
+    stock_initial_record(variant_ids=[variant.pk for variant in new_variants])
     return Product.objects.count() - before
 
 
@@ -92,6 +154,7 @@ def main() -> None:
         products = seed_products(random.Random(451))  # noqa: S311 (benchmark data)
         users = seed_users()
     product_cache_invalidate(product_ids=[])
+    category_cache_invalidate()
     # What autovacuum does on a live database after a bulk load: planner
     # statistics (else every query is planned for an empty table), and the
     # search index's pending list merged into the index (10,000 fresh rows sit
@@ -101,7 +164,8 @@ def main() -> None:
         cursor.execute("VACUUM ANALYZE")
     print(
         f"bench seed: {products} product(s) and {users} user(s) added; "
-        f"{Product.objects.count()} products, {User.objects.count()} users in all"
+        f"{Product.objects.count()} products ({ProductVariant.objects.count()} variants), "
+        f"{User.objects.count()} users in all"
     )
 
 

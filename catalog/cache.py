@@ -11,7 +11,12 @@ does):
 - ``products:epoch``: a counter bumped after a Redis outage (no TTL), see below;
 - ``product:slug:<slug>``: the uuid behind a slug, so that a read by slug is a
   cache hit too. It is only a hint: a hit counts only when the cached product
-  still has that slug.
+  still has that slug;
+- ``products:category-tree`` and ``products:category:<slug>``: the category
+  tree and one category's subtree (GET /v1/categories), 10 minutes, checked
+  against their own counter ``products:category-generation`` (no TTL), which
+  category writes and product writes increment. Orders' stock changes do not:
+  no category shows stock.
 
 An entry's value is the generation and epoch it was filled under, ETag, slug
 and body bytes, newline-separated: a hit answers with the stored bytes and
@@ -55,11 +60,14 @@ logger = logging.getLogger(__name__)
 
 PRODUCT_TTL = 10 * 60
 PRODUCT_LIST_TTL = 5 * 60
+CATEGORY_TTL = 10 * 60
 
 GENERATION_KEY = "products:generation"
 EPOCH_KEY = "products:epoch"
 LIST_INDEX_KEY = "products:list-index"
 LIST_KEY_PREFIX = "products:list:"
+CATEGORY_GENERATION_KEY = "products:category-generation"
+CATEGORY_TREE_KEY = "products:category-tree"
 
 # Sentinel for "the generation could not be read": such a fill is skipped.
 _UNKNOWN = object()
@@ -155,6 +163,11 @@ def product_slug_cache_key(slug: str) -> str:
     return f"product:slug:{slug}"
 
 
+def category_cache_key(slug: str | None = None) -> str:
+    """The whole tree without ``slug``; one category's subtree with it."""
+    return CATEGORY_TREE_KEY if slug is None else f"products:category:{slug}"
+
+
 def product_list_cache_key(query: Mapping[str, Any]) -> str:
     """``products:list:<sha256 of the normalised query>``.
 
@@ -192,6 +205,22 @@ def product_cache_read(*, product_id: uuid.UUID) -> CacheRead:
 def product_list_cache_read(*, key: str) -> CacheRead:
     # Every write invalidates every list entry anyway.
     return _read(key, same_generation=True)
+
+
+def category_cache_read(*, key: str) -> CacheRead:
+    return _read(key, same_generation=True, generation_key=CATEGORY_GENERATION_KEY)
+
+
+def category_cache_fill(*, key: str, response: CachedResponse, token: Any) -> bool:
+    """Store a category response unless a write happened since ``token`` was read."""
+    return _fill(
+        key,
+        response,
+        CATEGORY_TTL,
+        token,
+        list_entry=False,
+        generation_key=CATEGORY_GENERATION_KEY,
+    )
 
 
 def product_cache_read_by_slug(*, slug: str) -> CacheRead:
@@ -270,7 +299,7 @@ def product_list_cache_fill(*, key: str, response: CachedResponse, token: Any) -
     return _fill(key, response, PRODUCT_LIST_TTL, token, list_entry=True)
 
 
-def _read(key: str, *, same_generation: bool) -> CacheRead:
+def _read(key: str, *, same_generation: bool, generation_key: str = GENERATION_KEY) -> CacheRead:
     """The entry and the current generation, in one round trip.
 
     With ``same_generation`` an entry filled under an older generation is a
@@ -283,13 +312,13 @@ def _read(key: str, *, same_generation: bool) -> CacheRead:
     try:
         if client is not None:
             raw_entry, raw_generation, raw_epoch = client.mget(
-                [cache.make_key(key), cache.make_key(GENERATION_KEY), cache.make_key(EPOCH_KEY)]
+                [cache.make_key(key), cache.make_key(generation_key), cache.make_key(EPOCH_KEY)]
             )
         else:
-            found = cache.get_many([key, GENERATION_KEY, EPOCH_KEY])
+            found = cache.get_many([key, generation_key, EPOCH_KEY])
             raw_entry, raw_generation, raw_epoch = (
                 found.get(key),
-                found.get(GENERATION_KEY),
+                found.get(generation_key),
                 found.get(EPOCH_KEY),
             )
             # Locmem has no atomic compare-and-set: always compare on read.
@@ -370,20 +399,28 @@ def _incr(key: str) -> None:
         cache.incr(key)
 
 
-def _fill(key: str, response: CachedResponse, ttl: int, token: Any, *, list_entry: bool) -> bool:
+def _fill(
+    key: str,
+    response: CachedResponse,
+    ttl: int,
+    token: Any,
+    *,
+    list_entry: bool,
+    generation_key: str = GENERATION_KEY,
+) -> bool:
     if token is _UNKNOWN:
         return False
     client = _redis()
     try:
         if client is not None:
-            keys = [cache.make_key(GENERATION_KEY), cache.make_key(EPOCH_KEY), cache.make_key(key)]
+            keys = [cache.make_key(generation_key), cache.make_key(EPOCH_KEY), cache.make_key(key)]
             if list_entry:
                 keys.append(cache.make_key(LIST_INDEX_KEY))
             return bool(
                 _FILL_SCRIPT(keys=keys, args=[token, response.encode(token), ttl], client=client)
             )
-        found = cache.get_many([GENERATION_KEY, EPOCH_KEY])
-        if f"{_text(found.get(GENERATION_KEY))} {_text(found.get(EPOCH_KEY))}" != token:
+        found = cache.get_many([generation_key, EPOCH_KEY])
+        if f"{_text(found.get(generation_key))} {_text(found.get(EPOCH_KEY))}" != token:
             return False
         cache.set(key, response.encode(token), ttl)
         if list_entry:
@@ -452,3 +489,23 @@ def _invalidate(product_ids: list[uuid.UUID]) -> None:
         cache.delete_many([*product_keys, *index, LIST_INDEX_KEY])
     except Exception as exc:
         _failed(f"invalidation of {product_keys}", exc)
+
+
+def category_cache_invalidate() -> None:
+    """Make every cached category response a miss: now and, inside a transaction,
+    again once it commits (as ``product_cache_invalidate``). Never raises for
+    Redis trouble."""
+    _category_invalidate()
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(_category_invalidate)
+
+
+def _category_invalidate() -> None:
+    client = _redis()
+    try:
+        if client is not None:
+            client.incr(cache.make_key(CATEGORY_GENERATION_KEY))
+        else:
+            _incr(CATEGORY_GENERATION_KEY)
+    except Exception as exc:
+        _failed("category invalidation", exc)

@@ -1,4 +1,9 @@
-"""Product serializers: one output shape, strict inputs, and the list's query parameters."""
+"""Catalog serializers: one output shape per object, strict inputs, the list's query parameters.
+
+Inputs check each field's syntax; the rules across fields and rows (option
+combinations, SKUs taken, category cycles) are ``catalog.services``', for
+every write path.
+"""
 
 from decimal import Decimal
 from typing import Any
@@ -10,15 +15,29 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.media.serializers import MediaOutputSerializer, ProductImagesField
-from catalog.selectors import ProductSort
+from catalog.models import SKU_PATTERN
+from catalog.selectors import CategoryNode, ProductSort
+from catalog.services import OptionInput, VariantInput
 from ecommerce.api.ids import PREFIXES, PublicIdField
 from ecommerce.api.serializers import StrictInputSerializer
 
 PRICE_MAX = Decimal("99999999.99")
 STOCK_MAX = 2_147_483_647  # PostgreSQL integer
+WEIGHT_MAX = STOCK_MAX
 IMAGES_MAX = 20
+OPTIONS_MAX = 3
+OPTION_VALUES_MAX = 100
+VARIANTS_MAX = 250
 CURRENCY_VALIDATOR = RegexValidator(
     r"^[A-Z]{3}$", "Enter a 3-letter ISO 4217 currency code, such as USD.", code="invalid_currency"
+)
+SKU_VALIDATOR = RegexValidator(
+    SKU_PATTERN, "1 to 64 letters, digits, '-', '_' or '.'.", code="invalid_sku"
+)
+CATEGORY_SLUG_VALIDATOR = RegexValidator(
+    r"^[-a-zA-Z0-9_]+$",
+    "Enter a category slug: letters, digits, '-' or '_'.",
+    code="invalid_category",
 )
 
 
@@ -41,22 +60,6 @@ class HttpUrlValidator(URLValidator):
 HTTP_URL_VALIDATOR = HttpUrlValidator(
     schemes=["http", "https"], message="Enter an http or https URL.", code="invalid_url"
 )
-
-
-class ProductOutputSerializer(serializers.Serializer):
-    id = PublicIdField(PREFIXES["product"])
-    name = serializers.CharField()
-    slug = serializers.SlugField()
-    description = serializers.CharField()
-    price = serializers.DecimalField(max_digits=10, decimal_places=2)
-    currency = serializers.CharField(min_length=3, max_length=3)
-    category = serializers.CharField()
-    stock = serializers.IntegerField(min_value=0)
-    # Uploaded media (catalog.media), read from the prefetched rows.
-    images = ProductImagesField()
-    media = MediaOutputSerializer(many=True, read_only=True)
-    createdAt = serializers.DateTimeField(source="created_at")
-    updatedAt = serializers.DateTimeField(source="updated_at")
 
 
 class PriceField(serializers.DecimalField):
@@ -129,10 +132,149 @@ class ImageUrlListField(serializers.ListField):
             raise serializers.ValidationError(detail) from exc
 
 
-class ProductWriteSerializer(StrictInputSerializer):
-    """A product as an admin writes it. On update (PUT or PATCH) every field is optional
-    and only the fields sent change; unknown or read-only fields are refused."""
+# --- output -----------------------------------------------------------------------------
 
+
+class VariantOutputSerializer(serializers.Serializer):
+    id = PublicIdField(PREFIXES["variant"])
+    sku = serializers.CharField()
+    options = serializers.DictField(child=serializers.CharField())
+    price = serializers.DecimalField(max_digits=10, decimal_places=2)
+    stock = serializers.IntegerField(min_value=0)
+    weight = serializers.IntegerField(min_value=0, help_text="Grams.")
+
+
+class ProductOptionOutputSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    values = serializers.ListField(child=serializers.CharField())
+
+
+class ProductOutputSerializer(serializers.Serializer):
+    id = PublicIdField(PREFIXES["product"])
+    name = serializers.CharField()
+    slug = serializers.SlugField()
+    description = serializers.CharField()
+    price = serializers.DecimalField(
+        max_digits=10, decimal_places=2, help_text="The lowest price of its variants."
+    )
+    priceMax = serializers.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        source="price_max",
+        help_text="The highest price of its variants.",
+    )
+    currency = serializers.CharField(min_length=3, max_length=3)
+    category = serializers.CharField(source="category.slug", help_text="The category's slug.")
+    stock = serializers.IntegerField(min_value=0, help_text="The sum of its variants' stock.")
+    # Uploaded media (catalog.media) first, read from the prefetched rows, then external URLs.
+    images = ProductImagesField()
+    media = MediaOutputSerializer(many=True, read_only=True)
+    options = ProductOptionOutputSerializer(many=True, source="ordered_options")
+    variants = VariantOutputSerializer(many=True, source="live_variants")
+    createdAt = serializers.DateTimeField(source="created_at")
+    updatedAt = serializers.DateTimeField(source="updated_at")
+
+
+# --- product writes ---------------------------------------------------------------------
+
+
+class SkuField(serializers.CharField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_length=64, validators=[SKU_VALIDATOR], **kwargs)
+
+
+class WeightField(StrictIntegerField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(min_value=0, max_value=WEIGHT_MAX, help_text="Grams.", **kwargs)
+
+
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "string", "minLength": 1, "maxLength": 50, "pattern": r"\S"},
+        "minItems": 1,
+        "maxItems": OPTION_VALUES_MAX,
+        "uniqueItems": True,
+    }
+)
+class OptionValuesField(serializers.ListField):
+    """1 to 100 distinct values, each 1-50 characters; item errors keyed by index as text."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            child=serializers.CharField(min_length=1, max_length=50),
+            min_length=1,
+            max_length=OPTION_VALUES_MAX,
+            **kwargs,
+        )
+
+    def to_internal_value(self, data: Any) -> list[str]:
+        try:
+            values = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            detail = exc.detail
+            if isinstance(detail, dict):
+                detail = {str(index): errors for index, errors in detail.items()}
+            raise serializers.ValidationError(detail) from exc
+        if len(set(values)) != len(values):
+            raise serializers.ValidationError("Values must be distinct.")
+        return values
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": {"type": "string", "minLength": 1, "maxLength": 50},
+        "maxProperties": OPTIONS_MAX,
+        "description": 'Each of the product\'s options with one of its values: {"Size": "M"}.',
+    }
+)
+class VariantOptionsField(serializers.DictField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(child=serializers.CharField(min_length=1, max_length=50), **kwargs)
+
+    def to_internal_value(self, data: Any) -> dict[str, str]:
+        values = super().to_internal_value(data)
+        if len(values) > OPTIONS_MAX:
+            raise serializers.ValidationError(f"At most {OPTIONS_MAX} options.")
+        return values
+
+
+class OptionWriteSerializer(StrictInputSerializer):
+    name = serializers.CharField(min_length=1, max_length=50)
+    values = OptionValuesField()
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # Required on update too, where DRF's partial validation would skip them:
+        # an option is its name and values, or nothing.
+        missing = {
+            name: ["This field is required."] for name in ("name", "values") if name not in attrs
+        }
+        if missing:
+            raise serializers.ValidationError(missing)
+        return attrs
+
+
+class VariantWriteSerializer(StrictInputSerializer):
+    sku = SkuField(
+        required=False, help_text="Unique across the catalog; generated from the slug when absent."
+    )
+    options = VariantOptionsField(required=False)
+    price = PriceField(help_text="Greater than 0, at most 99999999.99, two decimals at most.")
+    stock = StrictIntegerField(min_value=0, max_value=STOCK_MAX, required=False)
+    weight = WeightField(required=False)
+
+
+class VariantUpdateInProductSerializer(VariantWriteSerializer):
+    # On update, a variant of the product body may name the variant it changes.
+    id = PublicIdField(
+        PREFIXES["variant"],
+        required=False,
+        help_text="An existing variant of this product (else matched by `sku`, then `options`).",
+    )
+
+
+class _ProductFieldsSerializer(StrictInputSerializer):
     name = serializers.CharField(min_length=1, max_length=255)
     slug = serializers.SlugField(
         max_length=280,
@@ -140,11 +282,169 @@ class ProductWriteSerializer(StrictInputSerializer):
         help_text="Generated from `name` when absent on create, and made unique.",
     )
     description = serializers.CharField(max_length=20_000, required=False, allow_blank=True)
-    price = PriceField(help_text="Greater than 0, at most 99999999.99, two decimals at most.")
     currency = CurrencyField(required=False, help_text="ISO 4217 code; default USD.")
-    category = serializers.CharField(min_length=1, max_length=100)
-    stock = StrictIntegerField(min_value=0, max_value=STOCK_MAX, required=False)
+    category = serializers.CharField(
+        min_length=1,
+        max_length=100,
+        validators=[CATEGORY_SLUG_VALIDATOR],
+        help_text="A category slug (any case); an unknown one is created at the root.",
+    )
     images = ImageUrlListField(required=False, help_text="http(s) image URLs.")
+
+    def validate_slug(self, value: str) -> str:
+        return value.lower()
+
+    def validate_category(self, value: str) -> str:
+        return value.lower()
+
+
+class ProductWriteSerializer(_ProductFieldsSerializer):
+    # A product as an admin writes it: the design's body (`price`, optional
+    # `stock`, `sku`, `weight`: a simple product, one variant) or `options`
+    # with `variants`, not both. On update (PUT or PATCH) every field is
+    # optional, only the fields sent change, and `options` and `variants`
+    # describe the whole set. Unknown or read-only fields are refused.
+    price = PriceField(
+        required=False,
+        help_text=(
+            "A simple product's price: required on create without `variants`, refused "
+            "with them. Greater than 0, at most 99999999.99, two decimals at most."
+        ),
+    )
+    stock = StrictIntegerField(
+        min_value=0,
+        max_value=STOCK_MAX,
+        required=False,
+        help_text="A simple product's stock (default 0); refused with `variants`.",
+    )
+    sku = SkuField(
+        required=False,
+        help_text="A simple product's SKU, generated from the slug when absent.",
+    )
+    weight = WeightField(required=False)
+    options = OptionWriteSerializer(
+        many=True,
+        max_length=OPTIONS_MAX,
+        required=False,
+        help_text="At most 3 options, each with 1-100 distinct values; needs `variants`.",
+    )
+    variants = VariantUpdateInProductSerializer(
+        many=True,
+        min_length=1,
+        max_length=VARIANTS_MAX,
+        required=False,
+        help_text=(
+            "One per combination of option values sold. On update: the whole set, each "
+            "matched by `id`, else `sku`, else `options`; those left out leave the catalog."
+        ),
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        errors: dict[str, list[str]] = {}
+        if "variants" in attrs or "options" in attrs:
+            for name in ("price", "stock", "sku", "weight"):
+                if name in attrs:
+                    errors[name] = ["Not allowed with options or variants: set it on each variant."]
+        if not self.partial:
+            if "options" in attrs and "variants" not in attrs:
+                errors["variants"] = ["Required with options: one per combination sold."]
+            elif "variants" not in attrs and "price" not in attrs:
+                errors["price"] = ["This field is required."]
+            for index, variant in enumerate(attrs.get("variants", [])):
+                if "id" in variant:
+                    errors[f"variants[{index}].id"] = ["Only on update: a new product has none."]
+        names = [option["name"].lower() for option in attrs.get("options", [])]
+        if len(set(names)) != len(names):
+            errors["options"] = ["Option names must be distinct."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+    def service_arguments(self) -> dict[str, Any]:
+        """The validated body as ``catalog.services`` arguments (``product_create`` or
+        the ``data`` of ``product_update``)."""
+        data = dict(self.validated_data)
+        if "options" in data:
+            data["options"] = [
+                OptionInput(name=option["name"], values=tuple(option["values"]))
+                for option in data["options"]
+            ]
+        if "variants" in data:
+            data["variants"] = [variant_input(variant) for variant in data["variants"]]
+        return data
+
+
+def variant_input(data: dict[str, Any]) -> VariantInput:
+    return VariantInput(
+        options=dict(data.get("options", {})),
+        price=data.get("price"),
+        stock=data.get("stock"),
+        sku=data.get("sku"),
+        weight=data.get("weight"),
+        id=data.get("id"),
+    )
+
+
+class VariantCreateSerializer(VariantWriteSerializer):
+    # POST /v1/products/:idOrSlug/variants: `options` name each of the product's options.
+    options = VariantOptionsField(
+        required=False, help_text="Required when the product has options; `{}` when it has none."
+    )
+
+
+class VariantUpdateSerializer(StrictInputSerializer):
+    # PATCH /v1/products/:idOrSlug/variants/:variantId; the options of a variant
+    # are what it is and cannot change (add another variant instead).
+    sku = SkuField(required=False)
+    price = PriceField(required=False)
+    stock = StrictIntegerField(min_value=0, max_value=STOCK_MAX, required=False)
+    weight = WeightField(required=False)
+    options = VariantOptionsField(read_only=True)
+
+
+# --- categories -------------------------------------------------------------------------
+
+
+@extend_schema_field({"type": "array", "items": {"$ref": "#/components/schemas/CategoryOutput"}})
+class CategoryChildrenField(serializers.Field):
+    def to_representation(self, value: list[CategoryNode]) -> list[dict[str, Any]]:
+        return CategoryOutputSerializer(value, many=True).data
+
+
+class CategoryOutputSerializer(serializers.Serializer):
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+    parent = serializers.SlugField(allow_null=True, help_text="The parent's slug; null: a root.")
+    position = serializers.IntegerField(min_value=0)
+    path = serializers.ListField(
+        child=serializers.SlugField(), help_text="The slugs from the root to this category."
+    )
+    productCount = serializers.IntegerField(
+        min_value=0,
+        source="product_count",
+        help_text="Products in the catalog in this category and its descendants.",
+    )
+    children = CategoryChildrenField()
+
+
+class CategoryWriteSerializer(StrictInputSerializer):
+    # POST /v1/categories; on PATCH every field is optional and only those sent change.
+    name = serializers.CharField(min_length=1, max_length=100)
+    slug = serializers.SlugField(
+        max_length=100, required=False, help_text="Generated from `name` when absent on create."
+    )
+    parent = serializers.SlugField(
+        max_length=100,
+        required=False,
+        allow_null=True,
+        help_text="The parent's slug; null or absent: a root. Never itself or a descendant.",
+    )
+    position = StrictIntegerField(
+        min_value=0,
+        max_value=STOCK_MAX,
+        required=False,
+        help_text="Order among its siblings; default: after the last.",
+    )
 
     def validate_slug(self, value: str) -> str:
         return value.lower()
@@ -154,7 +454,10 @@ class ProductListQuerySerializer(serializers.Serializer):
     """Query parameters of GET /v1/products, besides ``page`` and ``limit``."""
 
     category = serializers.CharField(
-        max_length=100, required=False, allow_blank=True, help_text="Exact category name."
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        help_text="A category slug (any case): products in it and in its descendants.",
     )
     search = serializers.CharField(
         max_length=200,
@@ -202,7 +505,7 @@ class ProductListQuerySerializer(serializers.Serializer):
         search = " ".join(data.get("search", "").split()).lower() or None
         sort = data.get("sort") or (ProductSort.RELEVANCE if search else ProductSort.NEWEST)
         return {
-            "category": data.get("category") or None,
+            "category": data.get("category", "").lower() or None,
             "search": search,
             "min_price": data.get("minPrice"),
             "max_price": data.get("maxPrice"),

@@ -1,11 +1,23 @@
-"""Stock changes made by orders: reserve and release, relative to what is there.
+"""Stock changes: orders reserve and release variants' stock; the ledger records all.
 
-(Staff setting an absolute stock level go through ``catalog.services``, which
-locks rows in the same primary-key order, so the two never deadlock.)
+Lock order, for every writer of stock, prices or variants (orders here, staff
+in ``catalog.services``): product rows in primary-key order, and a variant's
+row only while holding its product's. Two transactions over crossed baskets
+(A+B and B+A) therefore queue up on the first product they share instead of
+deadlocking, and a staff write to a product waits for an order holding it (or
+the other way round). Orders lock their own order row before calling in here
+(cancel, expiry), never after.
 
-Rows are locked with ``SELECT ... FOR UPDATE`` in primary-key order, so two
-transactions over crossed baskets (A+B and B+A) queue up instead of
-deadlocking, and counters change with ``F()`` arithmetic in the database.
+The products are locked by a statement of their own: one
+``SELECT ... FOR UPDATE OF variant, product`` joining both would lock, for each
+row it returns, the variant before the product, so two baskets holding
+different variants of one product wait for each other's variant while holding
+(or queueing for) the product: a deadlock, which the concurrency tests met.
+
+A basket costs the same statements whatever its size: two locking SELECTs
+(products, then their variants), one UPDATE of the variants (``stock = stock +
+delta`` per row, ``F()`` arithmetic in the database), one UPDATE of their
+products' denormalised totals, and one INSERT of the ledger rows.
 """
 
 import uuid
@@ -13,20 +25,58 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Case, F, IntegerField, Value, When
+from django.db.models import (
+    Case,
+    F,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 
 from catalog.cache import product_cache_invalidate
-from catalog.models import Product, StockMovement
+from catalog.models import Product, ProductVariant, StockMovement
 from ecommerce.api.errors import ApplicationError
 from ecommerce.api.ids import PREFIXES, public_id
 
 
 @dataclass(frozen=True)
 class StockLine:
-    product_id: uuid.UUID
+    """A basket line: a variant, or a simple product (its one variant), and a quantity."""
+
     quantity: int
+    variant_id: uuid.UUID | None = None
+    product_id: uuid.UUID | None = None
     # How the caller names this line in errors, e.g. "items[2]".
     label: str = ""
+
+    def __post_init__(self) -> None:
+        if (self.variant_id is None) == (self.product_id is None):
+            raise ValueError("A stock line names a variant or a product, not both or neither")
+
+
+@dataclass(frozen=True)
+class ReservedLine:
+    """A line as reserved: its variant (``variant.product`` loaded, locked) and quantity.
+
+    ``variant.stock`` is the stock as of before the decrement.
+    """
+
+    variant: ProductVariant
+    quantity: int
+    label: str
+
+
+@dataclass(frozen=True)
+class ReleaseLine:
+    variant_id: uuid.UUID
+    quantity: int
 
 
 class InsufficientStock(ApplicationError):
@@ -43,122 +93,247 @@ class ProductUnavailable(ApplicationError):
     message = "One or more products do not exist or are no longer sold."
 
 
-def stock_reserve(*, lines: Sequence[StockLine], order_id: uuid.UUID) -> dict[uuid.UUID, Product]:
-    """Take ``quantity`` of each product out of stock, all or nothing.
+class QuantityTooLarge(ApplicationError):
+    code = "validation_error"
+    status = 400
+    message = "Too many of one item."
 
-    Must run inside a transaction (the caller's order transaction). Locks the
-    product rows in primary-key order. Lines must name distinct products.
-    Raises ProductUnavailable (unknown or removed product, ``details`` keyed by
-    each line's ``label``) or InsufficientStock (``details.items``
-    lists each short line with ``requested`` and ``available``); either way
-    nothing has changed. Returns the locked products by id, stock as of before
-    the decrement.
+
+def stock_reserve(
+    *, lines: Sequence[StockLine], order_id: uuid.UUID, max_quantity: int | None = None
+) -> list[ReservedLine]:
+    """Take ``quantity`` of each line's variant out of stock, all or nothing.
+
+    Must run inside a transaction (the caller's order transaction). A line
+    naming a product stands for its one variant in the catalog; lines that come
+    to the same variant are merged (under the first one's label), and the
+    merged quantity may not exceed ``max_quantity``. Locks as the module says.
+
+    Raises ProductUnavailable (unknown or removed product or variant, or a
+    product with several variants; ``details`` keyed by each line's
+    ``label``), QuantityTooLarge, or InsufficientStock (``details.items`` lists
+    each short line with ``requested`` and ``available``); either way nothing
+    has changed. Returns the merged lines in first-seen order.
     """
     _require_transaction()
-    products = _lock(line.product_id for line in lines)
+    variant_ids = {line.variant_id for line in lines if line.variant_id is not None}
+    product_ids = {line.product_id for line in lines if line.product_id is not None}
+    locked = _lock(variant_ids=variant_ids, product_ids=product_ids)
+    by_id = {variant.pk: variant for variant in locked}
+    by_product: dict[uuid.UUID, list[ProductVariant]] = {}
+    for variant in locked:
+        if variant.in_catalog:
+            by_product.setdefault(variant.product_id, []).append(variant)
 
-    unavailable = {
-        line.label or public_id(PREFIXES["product"], line.product_id): [
-            "Unknown product, or no longer sold."
-        ]
-        for line in lines
-        if line.product_id not in products or not products[line.product_id].in_catalog
-    }
+    unavailable: dict[str, list[str]] = {}
+    merged: dict[uuid.UUID, list] = {}
+    for line in lines:
+        label = line.label or _line_name(line)
+        if line.variant_id is not None:
+            variant = by_id.get(line.variant_id)
+            if variant is None or not variant.in_catalog or not variant.product.in_catalog:
+                unavailable[label] = ["Unknown variant, or no longer sold."]
+                continue
+        else:
+            candidates = by_product.get(line.product_id, [])
+            if not candidates or not candidates[0].product.in_catalog:
+                unavailable[label] = ["Unknown product, or no longer sold."]
+                continue
+            if len(candidates) > 1:
+                unavailable[label] = ["This product has several variants: name one with variantId."]
+                continue
+            variant = candidates[0]
+        if variant.pk in merged:
+            merged[variant.pk][2] += line.quantity
+        else:
+            merged[variant.pk] = [variant, label, line.quantity]
     if unavailable:
         raise ProductUnavailable(details=unavailable)
 
+    reserved = [
+        ReservedLine(variant=variant, quantity=quantity, label=label)
+        for variant, label, quantity in merged.values()
+    ]
+    if max_quantity is not None:
+        too_many = {
+            line.label: [f"At most {max_quantity} of one item per order."]
+            for line in reserved
+            if line.quantity > max_quantity
+        }
+        if too_many:
+            raise QuantityTooLarge(details=too_many)
+
     short = [
         {
-            "productId": public_id(PREFIXES["product"], line.product_id),
+            "productId": public_id(PREFIXES["product"], line.variant.product_id),
+            "variantId": public_id(PREFIXES["variant"], line.variant.pk),
+            "sku": line.variant.sku,
             "requested": line.quantity,
-            "available": products[line.product_id].stock,
+            "available": line.variant.stock,
         }
-        for line in lines
-        if products[line.product_id].stock < line.quantity
+        for line in reserved
+        if line.variant.stock < line.quantity
     ]
     if short:
         raise InsufficientStock(details={"items": short})
 
-    _shift(lines, sign=-1)
-    _record(lines, sign=-1, reason=StockMovement.Reason.ORDER_RESERVE, order_id=order_id)
-    product_cache_invalidate(product_ids=products.keys())
-    return products
+    changes = [(line.variant.pk, line.variant.product_id, -line.quantity) for line in reserved]
+    _shift(changes)
+    _record(changes, reason=StockMovement.Reason.ORDER_RESERVE, order_id=order_id)
+    product_ids_changed = {line.variant.product_id for line in reserved}
+    product_totals_refresh(product_ids=product_ids_changed)
+    product_cache_invalidate(product_ids=product_ids_changed)
+    return reserved
 
 
-def stock_release(*, lines: Iterable[StockLine], order_id: uuid.UUID) -> None:
+def stock_release(*, lines: Iterable[ReleaseLine], order_id: uuid.UUID) -> None:
     """Put quantities back, e.g. for a cancelled or declined order.
 
     Must run inside the transaction that records why (the order's status
-    change), so stock comes back exactly once. Removed products get their stock
-    back too: the row still exists and may return to the catalog.
+    change), so stock comes back exactly once. Removed variants and products
+    get their stock back too: the rows still exist and may return to the
+    catalog (a removed variant's stock does not count in its product's).
     """
     _require_transaction()
-    lines = list(lines)
-    _lock(line.product_id for line in lines)
-    _shift(lines, sign=1)
-    _record(lines, sign=1, reason=StockMovement.Reason.ORDER_RELEASE, order_id=order_id)
-    product_cache_invalidate(product_ids={line.product_id for line in lines})
+    quantities: dict[uuid.UUID, int] = {}
+    for line in lines:
+        quantities[line.variant_id] = quantities.get(line.variant_id, 0) + line.quantity
+    if not quantities:
+        return
+    locked = _lock(variant_ids=set(quantities), product_ids=set())
+    changes = [(variant.pk, variant.product_id, quantities[variant.pk]) for variant in locked]
+    _shift(changes)
+    _record(changes, reason=StockMovement.Reason.ORDER_RELEASE, order_id=order_id)
+    product_ids = {variant.product_id for variant in locked}
+    product_totals_refresh(product_ids=product_ids)
+    product_cache_invalidate(product_ids=product_ids)
 
 
-def stock_initial_record(*, product_ids: Iterable[uuid.UUID]) -> int:
-    """Open the ledger of new products: one ``initial`` movement of their stock.
+def stock_lock_products(*, product_ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:
+    """Lock product rows in primary-key order (staff writes, before their variants).
 
-    Products that already have movements are left alone, so it is safe to call
+    Returns the ids that exist, in that order.
+    """
+    _require_transaction()
+    return list(
+        Product.objects.select_for_update(of=("self",))
+        .filter(pk__in=set(product_ids))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def product_totals_refresh(*, product_ids: Iterable[uuid.UUID]) -> None:
+    """Recompute the products' ``price``, ``price_max`` and ``stock`` from their variants.
+
+    One UPDATE for all of them, from the variants in the catalog. The caller
+    holds the products' locks (every variant writer does), so no other
+    transaction can change those variants in between.
+    """
+    ids = list(set(product_ids))
+    if not ids:
+        return
+    live = ProductVariant.objects.in_catalog().filter(product=OuterRef("pk")).order_by()
+    live = live.values("product")
+    Product.objects.filter(pk__in=ids).update(
+        price=Subquery(live.annotate(value=Min("price")).values("value")[:1]),
+        price_max=Subquery(live.annotate(value=Max("price")).values("value")[:1]),
+        stock=Coalesce(Subquery(live.annotate(value=Sum("stock")).values("value")[:1]), 0),
+    )
+
+
+def stock_initial_record(*, variant_ids: Iterable[uuid.UUID]) -> int:
+    """Open the ledger of new variants: one ``initial`` movement of their stock.
+
+    Variants that already have movements are left alone, so it is safe to call
     for a batch of which only some rows were inserted. Returns how many opened.
     """
     opened = [
-        StockMovement(product_id=pk, delta=stock, reason=StockMovement.Reason.INITIAL)
-        for pk, stock in Product.objects.filter(pk__in=list(product_ids), movements__isnull=True)
-        .values_list("pk", "stock")
+        StockMovement(
+            variant_id=pk, product_id=product_id, delta=stock, reason=StockMovement.Reason.INITIAL
+        )
+        for pk, product_id, stock in ProductVariant.objects.filter(
+            pk__in=list(variant_ids), movements__isnull=True
+        )
+        .values_list("pk", "product_id", "stock")
         .distinct()
     ]
-    StockMovement.objects.bulk_create(opened)
+    StockMovement.objects.bulk_create(opened, batch_size=1000)
     return len(opened)
 
 
-def stock_adjustment_record(*, changes: Iterable[tuple[uuid.UUID, int, int]]) -> None:
-    """Record staff changes as ``(product_id, old_stock, new_stock)``.
+def stock_adjustment_record(*, changes: Iterable[tuple[ProductVariant, int]]) -> None:
+    """Record staff changes as ``(variant, old_stock)``, the variant holding the new stock.
 
     The caller holds the rows' locks, so ``old_stock`` is what was replaced.
     """
     StockMovement.objects.bulk_create(
-        StockMovement(product_id=pk, delta=new - old, reason=StockMovement.Reason.ADJUSTMENT)
-        for pk, old, new in changes
-        if new != old
+        StockMovement(
+            variant_id=variant.pk,
+            product_id=variant.product_id,
+            delta=variant.stock - old,
+            reason=StockMovement.Reason.ADJUSTMENT,
+        )
+        for variant, old in changes
+        if variant.stock != old
     )
 
 
-def _shift(lines: Sequence[StockLine], *, sign: int) -> None:
-    """One UPDATE for every line: ``stock = stock + sign * quantity`` per row.
+def _shift(changes: Sequence[tuple[uuid.UUID, uuid.UUID, int]]) -> None:
+    """One UPDATE for every line: ``stock = stock + delta`` per variant row.
 
-    The rows are already locked (``_lock``), so the order in which this
+    The rows are already locked (``_lock_variants``), so the order in which this
     statement visits them cannot deadlock.
     """
-    deltas: dict[uuid.UUID, int] = {}
-    for line in lines:
-        deltas[line.product_id] = deltas.get(line.product_id, 0) + sign * line.quantity
-    if not deltas:
+    if not changes:
         return
     delta = Case(
-        *(When(pk=pk, then=Value(change)) for pk, change in deltas.items()),
+        *(When(pk=pk, then=Value(change)) for pk, _, change in changes),
         output_field=IntegerField(),
     )
-    Product.objects.filter(pk__in=list(deltas)).update(stock=F("stock") + delta)
-
-
-def _record(lines: Iterable[StockLine], *, sign: int, reason: str, order_id: uuid.UUID) -> None:
-    StockMovement.objects.bulk_create(
-        StockMovement(
-            product_id=line.product_id, delta=sign * line.quantity, reason=reason, order_id=order_id
-        )
-        for line in lines
+    ProductVariant.objects.filter(pk__in=[pk for pk, _, _ in changes]).update(
+        stock=F("stock") + delta
     )
 
 
-def _lock(product_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Product]:
-    ids = sorted(set(product_ids))
-    locked = Product.objects.select_for_update(of=("self",)).filter(pk__in=ids).order_by("pk")
-    return {product.pk: product for product in locked}
+def _record(
+    changes: Iterable[tuple[uuid.UUID, uuid.UUID, int]], *, reason: str, order_id: uuid.UUID
+) -> None:
+    StockMovement.objects.bulk_create(
+        StockMovement(
+            variant_id=variant_id,
+            product_id=product_id,
+            delta=change,
+            reason=reason,
+            order_id=order_id,
+        )
+        for variant_id, product_id, change in changes
+    )
+
+
+def _lock(*, variant_ids: set[uuid.UUID], product_ids: set[uuid.UUID]) -> list[ProductVariant]:
+    """Lock the products of these variants and these products, in primary-key order,
+    then the variants (these, and the products' variants in the catalog), in
+    (product, variant) order. Returns the variants, their products loaded."""
+    owners = ProductVariant.objects.filter(pk__in=variant_ids).values("product_id")
+    list(
+        Product.objects.select_for_update(of=("self",))
+        .filter(Q(pk__in=product_ids) | Q(pk__in=owners))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    return list(
+        ProductVariant.objects.select_related("product")
+        .select_for_update(of=("self",))
+        .filter(Q(pk__in=variant_ids) | Q(product_id__in=product_ids, deleted_at__isnull=True))
+        .order_by("product_id", "pk")
+    )
+
+
+def _line_name(line: StockLine) -> str:
+    if line.variant_id is not None:
+        return public_id(PREFIXES["variant"], line.variant_id)
+    return public_id(PREFIXES["product"], line.product_id)
 
 
 def _require_transaction() -> None:

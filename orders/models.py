@@ -4,7 +4,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 
-from catalog.models import Product
+from catalog.models import Product, ProductVariant
 from ecommerce.api.ids import PREFIXES, public_id
 from orders.state import OrderStatus
 
@@ -59,15 +59,21 @@ class Order(models.Model):
 
 
 class OrderItem(models.Model):
-    """One line, with the name and price the customer saw when ordering.
+    """One line: the variant sold, with the name, SKU, options and price the
+    customer saw when ordering (snapshots: the catalog may change later).
 
-    ``product`` is PROTECT: products leave the catalog by soft delete, so the
-    reference always resolves.
+    ``variant`` and ``product`` (the variant's product) are PROTECT: both leave
+    the catalog by soft delete, so the references always resolve.
     """
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="order_items")
+    variant = models.ForeignKey(
+        ProductVariant, on_delete=models.PROTECT, related_name="order_items"
+    )
     name = models.CharField(max_length=255)
+    sku = models.CharField(max_length=64)
+    options = models.JSONField(default=dict, blank=True)
     unit_price = models.DecimalField(**MONEY)
     quantity = models.PositiveIntegerField()
     line_total = models.DecimalField(**MONEY)
@@ -82,7 +88,7 @@ class OrderItem(models.Model):
             models.CheckConstraint(
                 condition=models.Q(unit_price__gt=Decimal("0")), name="order_item_price_positive"
             ),
-            models.UniqueConstraint(fields=["order", "product"], name="order_item_product_once"),
+            models.UniqueConstraint(fields=["order", "variant"], name="order_item_variant_once"),
         ]
 
     def __str__(self) -> str:

@@ -18,8 +18,21 @@ class ShippingAddressSerializer(StrictInputSerializer):
 
 
 class OrderLineInputSerializer(StrictInputSerializer):
-    productId = PublicIdField(PREFIXES["product"])
+    # One of `variantId` and `productId` (a simple product: its one variant).
+    productId = PublicIdField(
+        PREFIXES["product"],
+        required=False,
+        help_text="A simple product; a product with several variants needs `variantId`.",
+    )
+    variantId = PublicIdField(PREFIXES["variant"], required=False)
     quantity = JSONIntegerField(min_value=1, max_value=settings.ORDER_MAX_QUANTITY)
+
+    def validate(self, attrs: dict) -> dict:
+        if ("productId" in attrs) == ("variantId" in attrs):
+            raise serializers.ValidationError(
+                {"variantId": ["Give one of variantId and productId."]}
+            )
+        return attrs
 
 
 class OrderCreateInputSerializer(StrictInputSerializer):
@@ -45,7 +58,10 @@ class OrderListFilterSerializer(serializers.Serializer):
 
 class OrderItemOutputSerializer(serializers.Serializer):
     productId = PublicIdField(PREFIXES["product"], source="product_id")
+    variantId = PublicIdField(PREFIXES["variant"], source="variant_id")
+    sku = serializers.CharField()
     name = serializers.CharField()
+    options = serializers.DictField(child=serializers.CharField())
     unitPrice = serializers.DecimalField(max_digits=12, decimal_places=2, source="unit_price")
     quantity = serializers.IntegerField()
     lineTotal = serializers.DecimalField(max_digits=12, decimal_places=2, source="line_total")

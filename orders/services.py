@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from catalog.stock import StockLine, stock_release, stock_reserve
+from catalog.stock import ReleaseLine, StockLine, stock_release, stock_reserve
 from ecommerce.api.ids import PREFIXES, public_id
 from ecommerce.jobs import job_enqueue
 from orders import tasks
@@ -37,8 +37,11 @@ CENT = Decimal("0.01")
 
 @dataclass(frozen=True)
 class OrderLineInput:
-    product_id: uuid.UUID
+    """A basket line: a variant, or a simple product (its one variant)."""
+
     quantity: int
+    product_id: uuid.UUID | None = None
+    variant_id: uuid.UUID | None = None
 
 
 def order_create(
@@ -52,39 +55,54 @@ def order_create(
 ) -> Order:
     """Create a pending order with a processing payment, in one transaction.
 
-    Lines naming the same product are merged. Product rows are locked in
-    primary-key order (``catalog.stock``), every line is checked, stock is
-    decremented, prices are snapshotted from the catalog. The charge job is
-    enqueued when the transaction commits.
+    Lines that come to the same variant are merged (a simple product's
+    ``product_id`` and its variant's ``variant_id`` too). Rows are locked as
+    ``catalog.stock`` says (products, then variants, in primary-key order),
+    every line is checked, stock is decremented, the name, SKU, options and
+    price are snapshotted from the catalog. The charge job is enqueued when the
+    transaction commits.
     The payment token is checked with the provider first, outside the
     transaction (a provider call never runs under row locks).
-    Raises OrderInvalid, ProductUnavailable, PaymentTokenInvalid (400),
+    Raises OrderInvalid, ProductUnavailable, QuantityTooLarge, PaymentTokenInvalid (400),
     InsufficientStock (409); on any error nothing is written.
     """
     from payments import services as payment_services
     from payments import tasks as payment_tasks
 
-    lines = _merge_lines(items)
+    lines = [
+        StockLine(
+            quantity=item.quantity,
+            product_id=item.product_id,
+            variant_id=item.variant_id,
+            label=f"items[{index}]",
+        )
+        for index, item in enumerate(items)
+    ]
     payment_services.payment_token_check(token=payment_token)
     order_id = uuid.uuid4()
     with transaction.atomic():
-        products = stock_reserve(lines=lines, order_id=order_id)
-        currencies = {products[line.product_id].currency for line in lines}
+        reserved = stock_reserve(
+            lines=lines, order_id=order_id, max_quantity=settings.ORDER_MAX_QUANTITY
+        )
+        currencies = {line.variant.product.currency for line in reserved}
         if len(currencies) > 1:
             raise OrderInvalid(
                 "All items of an order must be priced in one currency.",
                 details={"items": [f"Mixed currencies: {', '.join(sorted(currencies))}."]},
             )
         order_items = []
-        for line in lines:
-            product = products[line.product_id]
+        for line in reserved:
+            variant = line.variant
             order_items.append(
                 OrderItem(
-                    product=product,
-                    name=product.name,
-                    unit_price=product.price,
+                    product=variant.product,
+                    variant=variant,
+                    name=variant.product.name,
+                    sku=variant.sku,
+                    options=dict(variant.options),
+                    unit_price=variant.price,
                     quantity=line.quantity,
-                    line_total=(product.price * line.quantity).quantize(CENT, ROUND_HALF_UP),
+                    line_total=(variant.price * line.quantity).quantize(CENT, ROUND_HALF_UP),
                 )
             )
         subtotal = sum((item.line_total for item in order_items), Decimal("0.00"))
@@ -256,27 +274,6 @@ def _prefetched(order: Order, items: list[OrderItem]):
     return queryset
 
 
-def _merge_lines(items: Sequence[OrderLineInput]) -> list[StockLine]:
-    """One line per product, in first-seen order, labelled with the first index."""
-    merged: dict[uuid.UUID, list] = {}
-    for index, item in enumerate(items):
-        if item.product_id in merged:
-            merged[item.product_id][1] += item.quantity
-        else:
-            merged[item.product_id] = [f"items[{index}]", item.quantity]
-    too_many = {
-        label: [f"At most {settings.ORDER_MAX_QUANTITY} of one product per order."]
-        for label, quantity in merged.values()
-        if quantity > settings.ORDER_MAX_QUANTITY
-    }
-    if too_many:
-        raise OrderInvalid(details=too_many)
-    return [
-        StockLine(product_id=product_id, quantity=quantity, label=label)
-        for product_id, (label, quantity) in merged.items()
-    ]
-
-
 def _locked(order_id: uuid.UUID) -> Order:
     return Order.objects.select_for_update(of=("self",)).get(pk=order_id)
 
@@ -291,7 +288,7 @@ def _move(order: Order, target: str) -> None:
     if order_returns_stock(order.status, target):
         stock_release(
             lines=[
-                StockLine(product_id=item.product_id, quantity=item.quantity)
+                ReleaseLine(variant_id=item.variant_id, quantity=item.quantity)
                 for item in order.items.all()
             ],
             order_id=order.id,

@@ -233,7 +233,11 @@ class OrderListCreateView(APIView):
         return services.order_create(
             user=request.user,
             items=[
-                services.OrderLineInput(product_id=line["productId"], quantity=line["quantity"])
+                services.OrderLineInput(
+                    product_id=line.get("productId"),
+                    variant_id=line.get("variantId"),
+                    quantity=line["quantity"],
+                )
                 for line in data["items"]
             ],
             shipping_address=dict(data["shippingAddress"]),

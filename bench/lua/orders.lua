@@ -1,5 +1,5 @@
 -- Closed loop: POST /v1/orders by random bench customers for 1-3 random
--- products (quantity 1-2 each), paid with tok_visa.
+-- variants (quantity 1-2 each), paid with tok_visa.
 local dir = os.getenv("BENCH_LUA_DIR") or "bench/lua"
 local lib = dofile(dir .. "/lib.lua")
 local shop = dofile(dir .. "/shop.lua")

@@ -8,7 +8,7 @@ local JSON = "application/json"
 
 function shop.load()
   shop.tokens = lib.lines("tokens.txt")
-  shop.products = lib.lines("product_ids.txt")
+  shop.variants = lib.lines("variant_ids.txt")
   shop.emails = lib.lines("emails.txt")
   shop.list_paths = lib.lines("list_paths.txt")
   shop.detail_paths = lib.lines("detail_paths.txt")
@@ -27,10 +27,10 @@ end
 function shop.order_body()
   local lines, seen = {}, {}
   for _ = 1, math.random(1, 3) do
-    local p = pick(shop.products)
-    if not seen[p] then
-      seen[p] = true
-      lines[#lines + 1] = string.format('{"productId":"%s","quantity":%d}', p, math.random(1, 2))
+    local v = pick(shop.variants)
+    if not seen[v] then
+      seen[v] = true
+      lines[#lines + 1] = string.format('{"variantId":"%s","quantity":%d}', v, math.random(1, 2))
     end
   end
   return '{"items":[' .. table.concat(lines, ",") .. '],"shippingAddress":' .. ADDRESS ..

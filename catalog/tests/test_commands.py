@@ -1,6 +1,7 @@
 """manage.py seed_demo and import_products."""
 
 import json
+from decimal import Decimal
 from io import StringIO
 from pathlib import Path
 
@@ -9,8 +10,9 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from accounts.models import Role, User
-from catalog.models import Product
+from catalog.models import Category, Product, ProductVariant
 from catalog.tests.factories import ProductFactory
+from orders.audit import stock_audit
 
 pytestmark = pytest.mark.django_db
 
@@ -122,7 +124,8 @@ def test_import_reports_every_row_error_and_imports_nothing(tmp_path):
         "row 4: price: Ensure this value is greater than 0.",
         "row 5: stock: Ensure this value is greater than or equal to 0.",
         "row 5: images[0]: Enter an http or https URL.",
-        "row 6: slug: also used on row 2",
+        "row 6: slug: also used on row 2 (the rows of one product are its variants: "
+        "give each its options)",
         "row 7: slug: belongs to a product removed from the catalog",
     ]
 
@@ -186,5 +189,187 @@ def test_import_failing_midway_rolls_back_every_row(tmp_path, monkeypatch):
     err = StringIO()
     with pytest.raises(CommandError, match="nothing was imported"):
         call_command("import_products", str(_write(tmp_path, "p.csv", CSV_OK)), stderr=err)
-    assert "row 3: Another product already uses this slug." in err.getvalue()
+    assert "row 3: slug: Another product already uses this slug." in err.getvalue()
     assert not Product.objects.exists()
+
+
+# --- variants in imports ---------------------------------------------------------------
+
+CSV_VARIANTS = (
+    "handle,name,category,price,stock,sku,weight,option1_name,option1_value,"
+    "option2_name,option2_value\n"
+    "linen-shirt,Linen Shirt,clothing,30,5,LS-S-W,200,Size,S,Colour,White\n"
+    "linen-shirt,,,30,2,LS-M-W,210,,M,,White\n"
+    "linen-shirt,,,32.5,4,LS-M-B,210,Size,M,Colour,Blue\n"
+    "tea-towel,Tea Towel,kitchen,7.5,9,,,,,,\n"
+)
+
+
+def _variants_of(slug: str) -> list[tuple]:
+    product = Product.objects.get(slug=slug)
+    return [(v.sku, v.options, str(v.price), v.stock, v.weight) for v in product.live_variants]
+
+
+def test_import_csv_groups_rows_into_products_with_variants(tmp_path):
+    out, _ = _run("import_products", str(_write(tmp_path, "p.csv", CSV_VARIANTS)))
+
+    assert "2 created, 0 updated" in out
+    shirt = Product.objects.get(slug="linen-shirt")
+    assert [(o.name, o.values) for o in shirt.ordered_options] == [
+        ("Size", ["S", "M"]),
+        ("Colour", ["White", "Blue"]),
+    ]
+    assert _variants_of("linen-shirt") == [
+        ("LS-S-W", {"Size": "S", "Colour": "White"}, "30.00", 5, 200),
+        ("LS-M-W", {"Size": "M", "Colour": "White"}, "30.00", 2, 210),
+        ("LS-M-B", {"Size": "M", "Colour": "Blue"}, "32.50", 4, 210),
+    ]
+    assert (shirt.price, shirt.price_max, shirt.stock) == (Decimal("30"), Decimal("32.5"), 11)
+    assert _variants_of("tea-towel") == [("tea-towel", {}, "7.50", 9, 0)]
+
+
+def test_import_json_takes_options_as_an_object(tmp_path):
+    rows = [
+        {
+            "slug": "mug",
+            "name": "Mug",
+            "category": "kitchen",
+            "price": 8,
+            "options": {"Colour": "White"},
+        },
+        {"slug": "mug", "price": 9, "stock": 3, "options": {"Colour": "Black"}},
+    ]
+
+    _run("import_products", str(_write(tmp_path, "p.json", json.dumps(rows))))
+
+    assert [(sku, options, stock) for sku, options, _, stock, _ in _variants_of("mug")] == [
+        ("mug-white", {"Colour": "White"}, 0),
+        ("mug-black", {"Colour": "Black"}, 3),
+    ]
+
+
+def test_a_rerun_updates_variants_by_sku_instead_of_duplicating(tmp_path):
+    path = _write(tmp_path, "p.csv", CSV_VARIANTS)
+    _run("import_products", str(path))
+    ids = {v.sku: v.pk for v in Product.objects.get(slug="linen-shirt").live_variants}
+    changed = CSV_VARIANTS.replace("LS-M-W,210", "LS-M-W,999").replace(",30,2,", ",31,20,")
+
+    out, _ = _run("import_products", str(_write(tmp_path, "p2.csv", changed)))
+
+    assert "0 created, 2 updated" in out
+    shirt = Product.objects.get(slug="linen-shirt")
+    assert {v.sku: v.pk for v in shirt.live_variants} == ids
+    assert _variants_of("linen-shirt")[1] == (
+        "LS-M-W",
+        {"Size": "M", "Colour": "White"},
+        "31.00",
+        20,
+        999,
+    )
+    assert ProductVariant.objects.count() == 4
+    audit = stock_audit()
+    assert audit.drifts == []
+
+
+def test_a_rerun_without_skus_matches_variants_by_options(tmp_path):
+    rows = [
+        {"slug": "cap", "name": "Cap", "category": "c", "price": 5, "options": {"Size": "S"}},
+        {"slug": "cap", "price": 5, "options": {"Size": "M"}},
+    ]
+    path = _write(tmp_path, "p.json", json.dumps(rows))
+    _run("import_products", str(path))
+    _run("import_products", str(path))
+
+    assert [options for _, options, _, _, _ in _variants_of("cap")] == [
+        {"Size": "S"},
+        {"Size": "M"},
+    ]
+    assert ProductVariant.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("csv", "expected"),
+    [
+        (
+            CSV_VARIANTS.replace("LS-M-B,210,Size,M,Colour,Blue", "LS-M-B,210,Size,M,Colour,White"),
+            "row 4: options: Same options as row 3.",
+        ),
+        (CSV_VARIANTS.replace("LS-M-W", "LS-S-W"), "row 3: sku: Also the SKU of row 2."),
+        (
+            CSV_VARIANTS.replace(
+                "linen-shirt,,,32.5,4,LS-M-B,210,Size", "linen-shirt,,,32.5,4,LS-M-B,210,Fit"
+            ),
+            "row 4: options: name the options of row 2 (Size, Colour)",
+        ),
+        (
+            CSV_VARIANTS.replace("linen-shirt,,,30,2", "linen-shirt,Other Name,,30,2"),
+            "row 3: name: differs from row 2 of this product",
+        ),
+        (
+            CSV_VARIANTS.replace("LS-M-W,210,,M,,White", "LS-M-W,210,,M,,"),
+            "row 3: options: name the options of row 2 (Size, Colour)",
+        ),
+        (
+            CSV_VARIANTS.replace(",30,2,", ",0,2,"),
+            "row 3: price: Ensure this value is greater than 0.",
+        ),
+    ],
+)
+def test_variant_errors_name_the_row_and_nothing_is_imported(tmp_path, csv, expected):
+    err = StringIO()
+
+    with pytest.raises(CommandError, match="nothing was imported"):
+        call_command("import_products", str(_write(tmp_path, "p.csv", csv)), stderr=err)
+
+    assert expected in err.getvalue().splitlines(), err.getvalue()
+    assert not Product.objects.exists()
+    assert not ProductVariant.objects.exists()
+
+
+def test_a_sku_taken_in_the_catalog_is_reported_with_its_row_and_rolls_back_all(tmp_path):
+    ProductFactory(slug="elsewhere", sku="LS-M-B")
+    err = StringIO()
+
+    with pytest.raises(CommandError, match="nothing was imported"):
+        call_command("import_products", str(_write(tmp_path, "p.csv", CSV_VARIANTS)), stderr=err)
+
+    assert err.getvalue().splitlines() == ["row 4: sku: Another variant already uses this SKU."]
+    assert list(Product.objects.values_list("slug", flat=True)) == ["elsewhere"]
+
+
+def test_every_product_refused_by_the_catalog_is_reported(tmp_path):
+    ProductFactory(slug="a", sku="TAKEN-1")
+    ProductFactory(slug="b", sku="TAKEN-2")
+    rows = [
+        {"slug": "x", "name": "X", "category": "c", "price": 1, "sku": "taken-1"},
+        {"slug": "y", "name": "Y", "category": "c", "price": 1},
+        {"slug": "z", "name": "Z", "category": "c", "price": 1, "sku": "taken-2"},
+    ]
+    err = StringIO()
+
+    with pytest.raises(CommandError):
+        call_command(
+            "import_products", str(_write(tmp_path, "p.json", json.dumps(rows))), stderr=err
+        )
+
+    assert err.getvalue().splitlines() == [
+        "row 1: sku: Another variant already uses this SKU.",
+        "row 3: sku: Another variant already uses this SKU.",
+    ]
+    assert Product.objects.count() == 2  # y was rolled back with the rest
+
+
+def test_seed_demo_sells_clothes_in_sizes_and_colours_in_a_two_level_tree():
+    _run("seed_demo")
+
+    roots = Category.objects.filter(parent=None)
+    assert roots.count() == 4
+    assert all(child.parent_id for child in Category.objects.exclude(parent=None))
+    assert Product.objects.filter(category__parent=None).count() == 0
+    shirts = Product.objects.filter(name__endswith="T-Shirt")
+    assert shirts.exists()
+    for shirt in shirts:
+        assert [option.name for option in shirt.ordered_options] == ["Size", "Colour"]
+        assert len(shirt.live_variants) > 1
+        assert shirt.stock == sum(variant.stock for variant in shirt.live_variants)
+    assert stock_audit().drifts == []

@@ -8,7 +8,7 @@ from django.test import Client
 
 from accounts.tests.factories import AdminFactory, UserFactory
 from catalog.models import Product
-from catalog.tests.factories import ProductFactory
+from catalog.tests.factories import CategoryFactory, ProductFactory
 from ecommerce.api.ids import public_id
 from orders.tests.support import order_body
 
@@ -16,6 +16,12 @@ pytestmark = pytest.mark.django_db
 
 CHANGELIST = "/admin/catalog/product/"
 ADD = "/admin/catalog/product/add/"
+
+
+@pytest.fixture(autouse=True)
+def outdoor(db):
+    """The category the add form chooses (the admin picks from existing categories)."""
+    return CategoryFactory(slug="outdoor")
 
 
 def _change_url(product: Product) -> str:
@@ -61,6 +67,34 @@ def _add_form(**overrides: str) -> dict[str, str]:
     }
 
 
+def _change_form(product: Product, **variant: str) -> dict[str, str]:
+    """The change page as it renders for a simple product, with ``variant`` edits
+    to its one variant in the inline (the rendered stock goes in initial-...)."""
+    row = product.variants.get()
+    shown = {
+        "sku": row.sku,
+        "price": str(row.price),
+        "stock": str(row.stock),
+        "weight": str(row.weight),
+    }
+    return {
+        "name": product.name,
+        "slug": product.slug,
+        "category": product.category.slug,
+        "description": product.description,
+        "currency": product.currency,
+        "images": "\n".join(product.images),
+        "variants-TOTAL_FORMS": "1",
+        "variants-INITIAL_FORMS": "1",
+        "variants-MIN_NUM_FORMS": "0",
+        "variants-MAX_NUM_FORMS": "1000",
+        "variants-0-id": str(row.pk),
+        "variants-0-product": str(product.pk),
+        "initial-variants-0-stock": shown["stock"],
+        **{f"variants-0-{name}": value for name, value in {**shown, **variant}.items()},
+    }
+
+
 def _action(client: Client, action: str, products: list[Product], **extra: str):
     return client.post(
         CHANGELIST,
@@ -91,8 +125,7 @@ def test_staff_adds_product_and_anonymous_list_shows_it_on_next_request(
 def test_admin_change_invalidates_detail_and_lists(superuser_client, api_client, product, redis):
     api_client.get(f"/v1/products/{public_id('prod', product.pk)}")
     api_client.get("/v1/products")
-    form = _add_form(name="Wireless Mouse", slug="wireless-mouse", price="9.99")
-    response = superuser_client.post(_change_url(product), form)
+    response = superuser_client.post(_change_url(product), _change_form(product, price="9.99"))
     assert response.status_code == 302
     assert not redis.exists(f"product:{product.pk}")
     assert not list(redis.scan_iter(match="products:list:*"))
@@ -142,13 +175,13 @@ def test_change_form_save_keeps_stock_that_orders_took_meanwhile(
     staff_client, customer_client, product
 ):
     page = staff_client.get(_change_url(product))
-    assert b'name="initial-stock" value="10"' in page.content
+    assert b'name="initial-variants-0-stock" value="10"' in page.content
+    form = _change_form(product, price="8.75")
     # An order takes 3 while the page is open.
     order = customer_client.post("/v1/orders", order_body((product, 3)), format="json")
     assert order.status_code == 201
 
-    form = _add_form(name="Wireless Mouse", slug="wireless-mouse", price="8.75", stock="10")
-    response = staff_client.post(_change_url(product), {**form, "initial-stock": "10"})
+    response = staff_client.post(_change_url(product), form)
 
     assert response.status_code == 302
     product.refresh_from_db()
@@ -156,13 +189,15 @@ def test_change_form_save_keeps_stock_that_orders_took_meanwhile(
 
 
 def test_change_form_stock_edit_is_applied(staff_client, product):
-    form = _add_form(name="Wireless Mouse", slug="wireless-mouse", stock="25")
-    response = staff_client.post(_change_url(product), {**form, "initial-stock": "10"})
+    response = staff_client.post(_change_url(product), _change_form(product, stock="25"))
 
     assert response.status_code == 302
     product.refresh_from_db()
     assert product.stock == 25
-    assert list(product.movements.values_list("reason", "delta")) == [("adjustment", 15)]
+    assert list(product.movements.values_list("reason", "delta")) == [
+        ("initial", 10),
+        ("adjustment", 15),
+    ]
 
 
 def test_list_editable_price_edit_keeps_stock_that_orders_took_meanwhile(

@@ -27,6 +27,7 @@ def test_list_is_public_and_enveloped_with_pagination(api_client, product):
     body = response.json()
     assert body["success"] is True
     assert body["pagination"] == {"page": 1, "limit": 20, "total": 1, "pages": 1}
+    variant = product.variants.get()
     assert body["data"] == [
         {
             "id": _pid(product),
@@ -34,10 +35,22 @@ def test_list_is_public_and_enveloped_with_pagination(api_client, product):
             "slug": "wireless-mouse",
             "description": "A fine product.",
             "price": 10.0,
+            "priceMax": 10.0,
             "currency": "USD",
             "category": "electronics",
             "stock": 10,
             "images": [],
+            "options": [],
+            "variants": [
+                {
+                    "id": f"var_{variant.pk.hex}",
+                    "sku": "wireless-mouse",
+                    "options": {},
+                    "price": 10.0,
+                    "stock": 10,
+                    "weight": 0,
+                }
+            ],
             "media": [],
             "createdAt": product.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "updatedAt": product.updated_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -213,9 +226,10 @@ def test_unknown_query_parameters_are_ignored(api_client, product):
     assert _ids(api_client.get("/v1/products?utm_source=mail")) == [_pid(product)]
 
 
-def test_list_miss_costs_three_queries_and_a_hit_none(api_client, django_assert_num_queries):
+def test_list_miss_costs_five_queries_and_a_hit_none(api_client, django_assert_num_queries):
     ProductFactory.create_batch(30)
-    with django_assert_num_queries(3):  # COUNT + one page + its media (one prefetch)
+    # COUNT, one page (its categories joined), its variants, its options, its media.
+    with django_assert_num_queries(5):
         assert api_client.get("/v1/products?limit=25")["X-Cache"] == "MISS"
     with django_assert_num_queries(0):
         assert api_client.get("/v1/products?limit=25")["X-Cache"] == "HIT"
@@ -223,5 +237,5 @@ def test_list_miss_costs_three_queries_and_a_hit_none(api_client, django_assert_
 
 def test_list_query_count_does_not_grow_with_page_size(api_client, django_assert_num_queries):
     ProductFactory.create_batch(100)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(5):
         api_client.get("/v1/products?limit=100")

@@ -9,6 +9,7 @@ from rest_framework.exceptions import NotFound
 PREFIXES = {
     "user": "usr",
     "product": "prod",
+    "variant": "var",
     "order": "ord",
     "payment": "pay",
     "media": "img",

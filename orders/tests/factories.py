@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts.tests.factories import AdminFactory
 from catalog.models import Product
+from catalog.tests.factories import ProductFactory
 from ecommerce.api.ids import PREFIXES, public_id
 from orders.models import Order
 
@@ -43,9 +44,9 @@ def product_make(
     name: str | None = None,
     deleted: bool = False,
 ) -> Product:
-    """A catalog product with a unique slug (``catalog``'s own factory is not ours)."""
+    """A simple product with a unique slug (made by the catalog's own factory)."""
     number = next(_slugs)
-    product = Product.objects.create(
+    product = ProductFactory(
         name=name or f"Order Test Product {number}",
         slug=f"order-test-product-{number}",
         price=Decimal(price),

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from catalog.models import Product
+from catalog.models import Product, ProductVariant
 from orders.idempotency import idempotency_claim, request_fingerprint
 from orders.models import IdempotencyRecord, Order, OrderItem
 from orders.state import OrderStatus
@@ -37,6 +37,16 @@ def assert_nothing_written() -> None:
     assert Order.objects.count() == 0
     assert OrderItem.objects.count() == 0
     assert Payment.objects.count() == 0
+
+
+def _variant_of(product: Product) -> dict:
+    """How a line names a simple product's variant: product, variant, SKU."""
+    variant = product.variants.get()
+    return {
+        "productId": product_id(product),
+        "variantId": f"var_{variant.pk.hex}",
+        "sku": variant.sku,
+    }
 
 
 @pytest.fixture
@@ -79,8 +89,9 @@ def test_create_answers_201_with_the_contract_order_shape(customer_client, custo
     assert data["status"] == "pending"
     assert data["items"] == [
         {
-            "productId": product_id(mug),
+            **_variant_of(mug),
             "name": "Coffee Mug",
+            "options": {},
             "unitPrice": Decimal("19.99"),
             "quantity": 3,
             "lineTotal": Decimal("59.97"),
@@ -144,7 +155,8 @@ def test_create_merges_lines_of_the_same_product(customer_client, mug):
 
 
 def test_create_takes_prices_from_the_catalog(customer_client, mug):
-    Product.objects.filter(pk=mug.pk).update(price=Decimal("24.00"), name="Big Mug")
+    Product.objects.filter(pk=mug.pk).update(name="Big Mug")
+    ProductVariant.objects.filter(product=mug).update(price=Decimal("24.00"))
 
     data = money(order_post(customer_client, order_body((mug, 1))))["data"]
 
@@ -154,7 +166,7 @@ def test_create_takes_prices_from_the_catalog(customer_client, mug):
 
 def test_order_keeps_its_price_when_the_catalog_price_changes(customer_client, mug):
     data = order_post(customer_client, order_body((mug, 1))).json()["data"]
-    Product.objects.filter(pk=mug.pk).update(price=Decimal("99.00"))
+    ProductVariant.objects.filter(product=mug).update(price=Decimal("99.00"))
 
     detail = money(customer_client.get(f"/v1/orders/{data['id']}"))["data"]
 
@@ -433,8 +445,8 @@ def test_insufficient_stock_is_409_listing_each_short_line(customer_client, mug,
     error = error_of(response)
     assert error["code"] == "insufficient_stock"
     assert sorted(error["details"]["items"], key=lambda line: line["available"]) == [
-        {"productId": product_id(lamp), "requested": 6, "available": 5},
-        {"productId": product_id(mug), "requested": 11, "available": 10},
+        {**_variant_of(lamp), "requested": 6, "available": 5},
+        {**_variant_of(mug), "requested": 11, "available": 10},
     ]
 
 
@@ -454,7 +466,7 @@ def test_insufficient_stock_counts_merged_lines(customer_client, mug):
 
     assert response.status_code == 409
     assert response.json()["error"]["details"]["items"] == [
-        {"productId": product_id(mug), "requested": 11, "available": 10}
+        {**_variant_of(mug), "requested": 11, "available": 10}
     ]
     assert stock_of(mug) == 10
 
@@ -675,10 +687,11 @@ def test_create_costs_the_same_queries_whatever_the_basket(
     products = [product_make(price="2.50", stock=10) for _ in range(lines)]
     body = order_body(*[(product, 2) for product in products])
 
-    # The token's user, the products locked, one stock UPDATE for every line,
+    # The token's user, the products locked, then their variants, one stock
+    # UPDATE of the variants for every line and one of their products' totals,
     # the stock movements, the order, its items, its payment; and the
     # transaction's savepoint and release (the test runs inside a transaction).
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(11):
         response = customer_client.post("/v1/orders", body, format="json")
 
     assert response.status_code == 201

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 
-from catalog.models import Product
+from catalog.models import Product, ProductVariant
 from catalog.services import product_create
 from orders.tests.factories import jobs_drain, order_place
 
@@ -48,7 +48,8 @@ def test_audit_is_clean_after_paid_declined_and_cancelled_orders(
 def test_audit_reports_stock_changed_behind_the_ledger(customer_client, capsys):
     product = _product(stock=20)
     order_place(customer_client, (product, 2))
-    Product.objects.filter(pk=product.pk).update(stock=99)
+    variant = ProductVariant.objects.get(product=product)
+    ProductVariant.objects.filter(pk=variant.pk).update(stock=99)
 
     code, report = _audit(capsys)
 
@@ -57,8 +58,31 @@ def test_audit_reports_stock_changed_behind_the_ledger(customer_client, capsys):
         {
             "kind": "ledger",
             "productId": f"prod_{product.pk.hex}",
+            "variantId": f"var_{variant.pk.hex}",
             "orderId": None,
             "expected": 18,
             "actual": 99,
-        }
+        },
+        # The product's total no longer matches its variant either.
+        {
+            "kind": "product_total",
+            "productId": f"prod_{product.pk.hex}",
+            "variantId": None,
+            "orderId": None,
+            "expected": 99,
+            "actual": 18,
+        },
+    ]
+
+
+def test_audit_reports_a_product_total_that_is_not_its_variants_sum(customer_client, capsys):
+    product = _product(stock=20)
+    order_place(customer_client, (product, 2))
+    Product.objects.filter(pk=product.pk).update(stock=99)
+
+    code, report = _audit(capsys)
+
+    assert code == 1
+    assert [(row["kind"], row["expected"], row["actual"]) for row in report["drift"]] == [
+        ("product_total", 18, 99)
     ]

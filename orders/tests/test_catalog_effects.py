@@ -14,15 +14,15 @@ def _detail(client, product) -> tuple[int, str]:
 
 
 def _listed_stock(client, product) -> int:
-    data = client.get("/v1/products", {"category": product.category}).json()["data"]
+    data = client.get("/v1/products", {"category": product.category.slug}).json()["data"]
     return next(item["stock"] for item in data if item["id"] == product_id(product))
 
 
 def _warm(client, product) -> None:
     client.get(f"/v1/products/{product_id(product)}")
-    client.get("/v1/products", {"category": product.category})
+    client.get("/v1/products", {"category": product.category.slug})
     assert _detail(client, product)[1] == "HIT"
-    assert client.get("/v1/products", {"category": product.category})["X-Cache"] == "HIT"
+    assert client.get("/v1/products", {"category": product.category.slug})["X-Cache"] == "HIT"
 
 
 def test_order_decrement_is_visible_on_the_next_cached_read(api_client, customer_client):
@@ -68,9 +68,13 @@ def test_removed_product_stays_on_past_orders(admin_client_api, customer_client)
 
     assert admin_client_api.get(f"/v1/products/{product_id(product)}").status_code == 404
     order = customer_client.get(f"/v1/orders/{data['id']}").json()["data"]
+    variant = product.variants.get()
     assert order["items"] == [
         {
             "productId": product_id(product),
+            "variantId": f"var_{variant.pk.hex}",
+            "sku": variant.sku,
+            "options": {},
             "name": "Old Kettle",
             "unitPrice": 20.0,
             "quantity": 2,

@@ -49,7 +49,16 @@ def test_order_object_has_the_contract_fields_in_camel_case(schema):
     assert set(payment["properties"]) == {"id", "status", "amount", "nextAction"}
     assert set(payment["required"]) == {"id", "status", "amount"}
     item = schema["components"]["schemas"]["OrderItemOutput"]["properties"]
-    assert set(item) == {"productId", "name", "unitPrice", "quantity", "lineTotal"}
+    assert set(item) == {
+        "productId",
+        "variantId",
+        "sku",
+        "name",
+        "options",
+        "unitPrice",
+        "quantity",
+        "lineTotal",
+    }
 
 
 def test_order_create_documents_idempotency_and_its_errors(schema):

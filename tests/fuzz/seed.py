@@ -23,7 +23,7 @@ from django.db import transaction  # noqa: E402
 from accounts.models import Role, User  # noqa: E402
 from accounts.tokens import token_pair_issue  # noqa: E402
 from catalog import services as catalog_services  # noqa: E402
-from catalog.models import Product  # noqa: E402
+from catalog.models import Category, Product  # noqa: E402
 from ecommerce.api.ids import PREFIXES, public_id  # noqa: E402
 from orders import services as order_services  # noqa: E402
 from orders.models import Order  # noqa: E402
@@ -81,6 +81,48 @@ def _products() -> tuple[list[Product], list[Product]]:
     return [*catalog, removed], disposable
 
 
+def _variant_products() -> list[Product]:
+    """Products sold in sizes and colours, for the variant routes and variantId lines."""
+    sizes, colours = ("S", "M", "L"), ("Red", "Blue")
+    return [
+        catalog_services.product_create(
+            name=f"Fuzz shirt {number}",
+            category="clothing",
+            options=[
+                catalog_services.OptionInput(name="Size", values=sizes),
+                catalog_services.OptionInput(name="Colour", values=colours),
+            ],
+            variants=[
+                catalog_services.VariantInput(
+                    options={"Size": size, "Colour": colour},
+                    price=Decimal(f"{20 + number}.50"),
+                    stock=STOCK,
+                    weight=200,
+                )
+                for size in sizes
+                for colour in colours
+                # One combination left unsold: POST .../variants has one to add.
+                if (size, colour) != ("L", "Blue")
+            ],
+        )
+        for number in range(3)
+    ]
+
+
+def _categories() -> list[str]:
+    """A two-level tree over the seeded roots, and empty categories DELETE may take."""
+    catalog_services.category_create(name="Fuzz department", slug="fuzz-department")
+    for slug in ("books", "home"):
+        catalog_services.category_update(
+            category=Category.objects.get(slug=slug), data={"parent": "fuzz-department"}
+        )
+    empty = [
+        catalog_services.category_create(name=f"Fuzz empty {n}", parent="fuzz-department").slug
+        for n in range(10)
+    ]
+    return empty
+
+
 def _order(user: User, products: list[Product], *, outcome: str = "tok_visa") -> Order:
     return order_services.order_create(
         user=user,
@@ -126,6 +168,8 @@ def seed() -> dict:
         # customer must not see.
         others = [_user(f"fuzz-other-{n}@example.com", f"Fuzz Other {n}") for n in range(4)]
         catalog, disposable = _products()
+        shirts = _variant_products()
+        empty_categories = _categories()
     orderable = [p for p in catalog if p.deleted_at is None and p.currency == "USD" and p.stock]
     customer_orders = _orders_in_every_status(customer, orderable)
     other_orders = _orders_in_every_status(others[0], orderable[::-1])
@@ -145,6 +189,13 @@ def seed() -> dict:
         "products": [public_id(PREFIXES["product"], p.pk) for p in catalog],
         "slugs": [p.slug for p in catalog],
         "disposableProducts": [public_id(PREFIXES["product"], p.pk) for p in disposable],
+        "variants": [
+            [public_id(PREFIXES["product"], shirt.pk), public_id(PREFIXES["variant"], v.pk)]
+            for shirt in shirts
+            for v in shirt.live_variants
+        ],
+        "categories": sorted(Category.objects.values_list("slug", flat=True)),
+        "emptyCategories": empty_categories,
         "orders": {
             "customer": [public_id(PREFIXES["order"], o.pk) for o in customer_orders],
             "others": [public_id(PREFIXES["order"], o.pk) for o in other_orders],

@@ -134,6 +134,22 @@ _PRODUCT_WRITES = {
     "PUT /v1/products/{id_or_slug}",
     "PATCH /v1/products/{id_or_slug}",
 }
+# Contract, Products: rules across fields and rows that JSON Schema cannot state.
+# `price` is required without `variants` and refused with them (as are `stock`,
+# `sku`, `weight`), and on a product with several variants; `options` need
+# `variants`; a variant names exactly the product's options with one of their
+# values and no two share a combination or a SKU; option names are distinct.
+_VARIANT_RULES = re.compile(
+    r"^(price|stock|sku|weight|options|variants"
+    r"|options\[\d+\]\.(name|values)|variants\[\d+\](\.(options|sku|id|price))?)$"
+)
+_VARIANT_ROUTES = {
+    "POST /v1/products/{id_or_slug}/variants",
+    "PATCH /v1/products/{id_or_slug}/variants/{variant_id}",
+}
+# Contract, Categories: the parent must exist and never be the category itself or
+# one of its descendants (and the tree nests at most 8 levels).
+_CATEGORY_WRITES = {"POST /v1/categories", "PATCH /v1/categories/{slug}"}
 # Contract, Orders: "Unknown or deleted product → 400 validation_error naming
 # the line"; lines in two currencies are refused the same way.
 _ORDER_LINE = re.compile(r"^items(\[\d+\])?$")
@@ -197,7 +213,11 @@ def _keep_failure(identity: str, context: Any, failure: Any, case: Any, response
     if label in _PRODUCT_WRITES and code == "validation_error":
         # Image URLs go through Django's URLValidator (a host name with a TLD,
         # at most 253 characters...): more than JSON Schema's `uri` can say.
-        return fields != {"images"}
+        return not all(field == "images" or _VARIANT_RULES.match(field) for field in fields)
+    if label in _VARIANT_ROUTES and code == "validation_error":
+        return not fields <= {"options", "price"}
+    if label in _CATEGORY_WRITES and code == "validation_error":
+        return fields != {"parent"}
     if label == "GET /v1/products" and fields == {"maxPrice"}:
         # Documented on maxPrice: at least minPrice. One field cannot bound another.
         return not _number(case.query, "minPrice") > _number(case.query, "maxPrice")
@@ -260,7 +280,9 @@ def _path_ids(server: FuzzServer, identity: str, method: str, path: str) -> dict
     product_ids = (
         data["disposableProducts"] if method == "DELETE" else data["products"] + data["slugs"]
     )
+    categories = data["emptyCategories"] if method == "DELETE" else data["categories"]
     return {
+        "slug": categories,
         "user_id": user_ids,
         "order_id": data["orders"]["customer"] + data["orders"]["others"],
         "payment_id": data["payments"]["customer"] + data["payments"]["others"],
@@ -284,9 +306,14 @@ def _apply_realism(server: FuzzServer, identity: str, case: Any, choice: dict) -
     meta = case.meta
     if case.path_parameters:
         ids = _path_ids(server, identity, method, path)
+        negative_path = bool(meta and meta.is_negative_at(ParameterLocation.PATH))
         for name in case.path_parameters:
-            if name in ids and not (meta and meta.is_negative_at(ParameterLocation.PATH)):
+            if name in ids and not negative_path:
                 case.path_parameters[name] = ids[name][pick % len(ids[name])]
+        if "variant_id" in case.path_parameters and not negative_path:
+            # A variant under its own product, or the route only ever answers 404.
+            product, variant = server.data["variants"][pick % len(server.data["variants"])]
+            case.path_parameters.update(id_or_slug=product, variant_id=variant)
     body = case.body if isinstance(case.body, dict) else None
     body_is_negative = bool(meta and meta.is_negative_at(ParameterLocation.BODY))
     data = server.data
@@ -296,6 +323,9 @@ def _apply_realism(server: FuzzServer, identity: str, case: Any, choice: dict) -
             for offset, item in enumerate(items):
                 if isinstance(item, dict) and "productId" in item:
                     item["productId"] = data["products"][(pick + offset) % len(data["products"])]
+                if isinstance(item, dict) and "variantId" in item:
+                    pairs = data["variants"]
+                    item["variantId"] = pairs[(pick + offset) % len(pairs)][1]
         if choice["real"] == 2:
             tokens = ["tok_visa", "tok_chargeDeclined", "tok_processingError", "tok_gatewayDown"]
             body["paymentToken"] = tokens[pick % len(tokens)]

@@ -25,8 +25,10 @@ _PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>")
 
 
 def order_body(product_id: str, quantity: int = 1, **extra: Any) -> dict:
+    """An order of one line: ``product_id`` is a product's id, or a variant's (``var_…``)."""
+    key = "variantId" if product_id.startswith("var_") else "productId"
     return {
-        "items": [{"productId": product_id, "quantity": quantity}],
+        "items": [{key: product_id, "quantity": quantity}],
         "shippingAddress": dict(SHIPPING_ADDRESS),
         "paymentMethod": "card",
         **extra,
@@ -34,8 +36,17 @@ def order_body(product_id: str, quantity: int = 1, **extra: Any) -> dict:
 
 
 @pytest.fixture
-def product(make_product):
-    return make_product(stock=50, price="25.00")
+def product(db):
+    """A product with a Size option sold, for now, in one size: orders may name it by
+    its productId, and the variant routes have sizes left to add."""
+    from catalog.tests.factories import product_with_variants
+
+    return product_with_variants(
+        name="Security Shirt",
+        category="test",
+        options={"Size": ["S", "M", "L"]},
+        variants=[({"Size": "S"}, "25.00", 50)],
+    )
 
 
 @pytest.fixture
@@ -46,11 +57,14 @@ def place_order(product, django_capture_on_commit_callbacks) -> Callable[..., di
     request's on-commit hooks are run by hand).
     """
 
+    # By its variant: customer_ids gives the product a second one.
+    small = product.variants.order_by("position").first()
+
     def place(client: APIClient, quantity: int = 1) -> dict:
         with django_capture_on_commit_callbacks(execute=True):
             response = client.post(
                 "/v1/orders",
-                order_body(public_id(PREFIXES["product"], product.id), quantity),
+                order_body(public_id(PREFIXES["variant"], small.id), quantity),
                 format="json",
             )
         assert response.status_code == 201, response.content
@@ -83,13 +97,27 @@ def product_media(product):
 
 @pytest.fixture
 def customer_ids(customer, customer_order, product, product_media) -> dict[str, str]:
-    """The public id of the customer's object behind each path parameter."""
+    """The public id of the customer's object behind each path parameter.
+
+    The catalog's: the product, a photo of it, a second variant of it (so that deleting one
+    leaves it one), and an empty category (so that deleting it is allowed).
+    """
+    from decimal import Decimal
+
+    from catalog import services
+
+    large = services.variant_add(
+        product=product, options={"Size": "L"}, price=Decimal("27"), stock=5
+    )
+    services.category_create(name="Spare", slug="spare")
     return {
         "user_id": public_id(PREFIXES["user"], customer.id),
         "order_id": customer_order["id"],
         "payment_id": customer_order["payment"]["id"],
         "id_or_slug": public_id(PREFIXES["product"], product.id),
         "media_id": public_id(PREFIXES["media"], product_media.id),
+        "variant_id": public_id(PREFIXES["variant"], large.id),
+        "slug": "spare",
     }
 
 
@@ -100,6 +128,8 @@ MISSING_IDS = {
     "payment_id": f"pay_{'0' * 31}1",
     "id_or_slug": f"prod_{'0' * 31}1",
     "media_id": f"img_{'0' * 31}1",
+    "variant_id": f"var_{'0' * 31}1",
+    "slug": "no-such-category",
 }
 
 
@@ -126,8 +156,13 @@ BODIES: dict[tuple[str, str], dict] = {
     ("orders/<str:order_id>", "PATCH"): {"status": "shipped"},
     ("payments/<str:payment_id>/refund", "POST"): {"amount": 1, "reason": "test"},
     ("products", "POST"): {"name": "Admin Only", "price": 10, "category": "test"},
-    ("products/<str:id_or_slug>", "PATCH"): {"price": 11},
-    ("products/<str:id_or_slug>", "PUT"): {"price": 11},
+    # The product has two variants once customer_ids ran: its name, not its price.
+    ("products/<str:id_or_slug>", "PATCH"): {"name": "Renamed by an admin"},
+    ("products/<str:id_or_slug>", "PUT"): {"name": "Renamed by an admin"},
+    ("products/<str:id_or_slug>/variants", "POST"): {"options": {"Size": "M"}, "price": 26},
+    ("products/<str:id_or_slug>/variants/<str:variant_id>", "PATCH"): {"price": 11},
+    ("categories", "POST"): {"name": "Admin Only"},
+    ("categories/<str:slug>", "PATCH"): {"name": "Renamed by an admin"},
     ("products/<str:id_or_slug>/media/<str:media_id>", "PATCH"): {"alt": "Changed"},
 }
 # Write routes that take multipart/form-data instead of JSON.

@@ -357,9 +357,14 @@ def _walk(
         ("users/<str:user_id>", "PATCH"): {"name": "Walked"},
         ("users/<str:user_id>", "PUT"): {"name": "Walked"},
         ("products", "POST"): {"name": f"Walk {who}", "price": 5, "category": "walk"},
-        ("products/<str:id_or_slug>", "PATCH"): {"stock": 40},
-        ("products/<str:id_or_slug>", "PUT"): {"stock": 40},
-        ("orders", "POST"): order_body(ids["id_or_slug"]),
+        # The product has two variants (customer_ids): its name, not its stock.
+        ("products/<str:id_or_slug>", "PATCH"): {"name": f"Walked {who}"},
+        ("products/<str:id_or_slug>", "PUT"): {"name": f"Walked {who}"},
+        ("products/<str:id_or_slug>/variants", "POST"): {"options": {"Size": "M"}, "price": 5},
+        ("products/<str:id_or_slug>/variants/<str:variant_id>", "PATCH"): {"stock": 40},
+        ("categories", "POST"): {"name": f"Walk {who}"},
+        ("categories/<str:slug>", "PATCH"): {"name": f"Walked {who}"},
+        ("orders", "POST"): order_body(ids["variant_id"]),
         ("orders/<str:order_id>", "PATCH"): {"status": "shipped"},
         ("payments/<str:payment_id>/refund", "POST"): {"amount": 1, "reason": "walk"},
         ("products/<str:id_or_slug>/media/<str:media_id>", "PATCH"): {"alt": "Walked"},
@@ -371,6 +376,8 @@ def _walk(
     last = {
         ("auth/logout", "POST"): 2,
         ("auth/logout-all", "POST"): 2,
+        # Before the product's own deletion, which takes its variants with it.
+        ("products/<str:id_or_slug>/variants/<str:variant_id>", "DELETE"): 2,
         # After its media's deletion, which needs the product in the catalog.
         ("products/<str:id_or_slug>", "DELETE"): 4,
     }
@@ -515,14 +522,18 @@ def test_a_product_never_shows_internal_fields(product, product_media):
         "slug",
         "description",
         "price",
+        "priceMax",
         "currency",
         "category",
         "stock",
         "images",
         "media",
+        "options",
+        "variants",
         "createdAt",
         "updatedAt",
     }
+    assert set(data["variants"][0]) == {"id", "sku", "options", "price", "stock", "weight"}
     # A media shows its URLs, never its storage names, attempts or timestamps.
     (media,) = data["media"]
     assert set(media) == {

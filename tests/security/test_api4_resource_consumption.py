@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 
 from accounts.tests.factories import UserFactory
 from catalog.models import Product
+from catalog.tests.factories import ProductFactory
 from orders.models import Order
 from tests.security.conftest import SHIPPING_ADDRESS, order_body
 
@@ -31,10 +32,10 @@ def _assert_error(response, status: int, code: str) -> dict:
 
 
 def _products(count: int) -> list[Product]:
-    return Product.objects.bulk_create(
-        Product(name=f"Bulk {n}", slug=f"bulk-{n}", category="bulk", price=1, stock=5000)
+    return [
+        ProductFactory(name=f"Bulk {n}", slug=f"bulk-{n}", category="bulk", price=1, stock=5000)
         for n in range(count)
-    )
+    ]
 
 
 # --- page size -----------------------------------------------------------------------------

@@ -10,9 +10,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
+from catalog.importing import COLUMNS
 from ecommerce.api.errors import ApplicationError
 
-COLUMNS = ("name", "slug", "description", "price", "currency", "category", "stock", "images")
 _IMAGE_SEPARATOR = re.compile(r"[\s|]+")
 
 
@@ -20,11 +20,14 @@ class Command(BaseCommand):
     help = (
         "Import products from a CSV file (header row; columns: "
         f"{', '.join(COLUMNS)}; images separated by '|') or a JSON file (a list of "
-        "objects with the same keys). name, price and category are required. A row whose "
-        "slug exists updates that product; a row without slug creates one with a generated "
-        "slug. Every row is validated first: if any row is invalid, each error is "
-        "reported with its row number (CSV: the line, header = 1; JSON: the position, "
-        "from 1) and nothing is imported."
+        'objects with the same keys, options also as "options": {"Size": "M"}). One row '
+        "per variant; rows with the same handle (or slug) are one product, whose name, "
+        "category and other product fields come from its first row. name, category and "
+        "price are required. A handle that exists updates that product, its variants "
+        "matched by SKU, then by options (variants the file leaves out leave the "
+        "catalog); rows without a handle each create a product with a generated slug. "
+        "If any row is invalid, each error is reported with its row number (CSV: the "
+        "line, header = 1; JSON: the position, from 1) and nothing is imported."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -39,18 +42,21 @@ class Command(BaseCommand):
         rows = list(_read_rows(file))
         if not rows:
             raise CommandError(f"{file}: no products found.")
-        valid, errors = products_validate(rows=rows)
+        groups, errors = products_validate(rows=rows)
         if errors:
             self._report(errors)
             raise CommandError(f"{len(errors)} error(s) in {file}: nothing was imported.")
         if dry_run:
-            self.stdout.write(f"{len(valid)} row(s) are valid; nothing written (--dry-run).")
+            self.stdout.write(
+                f"{len(rows)} row(s) are valid ({len(groups)} product(s)); "
+                "nothing written (--dry-run)."
+            )
             return
         try:
             with transaction.atomic():
-                created, updated = products_import(rows=valid)
+                created, updated = products_import(groups=groups)
         except ImportRowError as exc:
-            self._report([exc.message])
+            self._report(exc.details.get("rows", [exc.message]))
             raise CommandError(f"Import of {file} failed: nothing was imported.") from exc
         except ApplicationError as exc:
             raise CommandError(f"Import of {file} failed: {exc.message}") from exc

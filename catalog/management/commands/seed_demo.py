@@ -1,4 +1,9 @@
-"""manage.py seed_demo: a demo catalog and two demo accounts; safe to run again."""
+"""manage.py seed_demo: a demo catalog and two demo accounts; safe to run again.
+
+The catalog: a two-level category tree (four departments, two categories
+each), a few hundred products, and the clothes and shoes among them in sizes
+and colours (a variant per combination).
+"""
 
 import os
 import random
@@ -11,10 +16,9 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from accounts.models import Role, User
-from catalog.cache import product_cache_invalidate
+from catalog import services
 from catalog.media.demo import demo_media_seed
-from catalog.models import Product
-from catalog.stock import stock_initial_record
+from catalog.models import Category, Product
 
 ADMIN_EMAIL = "admin@example.com"
 CUSTOMER_EMAIL = "customer@example.com"
@@ -122,6 +126,25 @@ CATALOG: dict[str, tuple[list[str], list[str], list[tuple[str, int, int]]]] = {
 }
 PRODUCTS_PER_CATEGORY = 40
 
+# The departments above the categories: slug -> (name, its categories in CATALOG).
+DEPARTMENTS: dict[str, tuple[str, list[str]]] = {
+    "tech-media": ("Tech & Media", ["electronics", "books"]),
+    "home-garden": ("Home & Garden", ["home", "garden"]),
+    "fashion-beauty": ("Fashion & Beauty", ["clothing", "beauty"]),
+    "sports-toys": ("Sports & Toys", ["sports", "toys"]),
+}
+COLOURS = ["Black", "Navy", "Olive", "Sand", "Red", "White"]
+# Nouns sold in sizes (and colours): the options of their products.
+SIZED: dict[str, list[tuple[str, list[str]]]] = {
+    "T-Shirt": [("Size", ["S", "M", "L", "XL"]), ("Colour", COLOURS)],
+    "Hoodie": [("Size", ["S", "M", "L", "XL"]), ("Colour", COLOURS)],
+    "Rain Jacket": [("Size", ["S", "M", "L", "XL"]), ("Colour", COLOURS)],
+    "Chinos": [("Waist", ["30", "32", "34", "36"]), ("Colour", COLOURS)],
+    "Wool Socks": [("Size", ["36-39", "40-43", "44-47"])],
+    "Running Shoes": [("Size", ["39", "40", "41", "42", "43", "44", "45"])],
+    "Yoga Mat": [("Colour", COLOURS)],
+}
+
 
 class Command(BaseCommand):
     help = (
@@ -167,19 +190,25 @@ class Command(BaseCommand):
         )
 
     def _seed_products(self, rng: random.Random) -> int:
+        _seed_categories()
         products = [
             product
             for category, spec in CATALOG.items()
             for product in _generate(category, *spec, rng=rng)
         ]
-        self.seeded_slugs = [product.slug for product in products]
-        before = Product.objects.count()
+        self.seeded_slugs = [product["slug"] for product in products]
         # The slug is the natural key: what exists is left as staff edited it.
-        Product.objects.bulk_create(products, ignore_conflicts=True, batch_size=500)
-        stock_initial_record(product_ids=[product.pk for product in products])
-        created = Product.objects.count() - before
-        if created:
-            product_cache_invalidate(product_ids=[])
+        taken = set(
+            Product.objects.filter(slug__in=[p["slug"] for p in products]).values_list(
+                "slug", flat=True
+            )
+        )
+        created = 0
+        for product in products:
+            if product["slug"] not in taken:
+                # Through the service: variants, SKUs, ledger and cache as any write.
+                services.product_create(**product)
+                created += 1
         return created
 
     def _seed_user(
@@ -237,20 +266,77 @@ def _generate(
         slug = slugify(name)
         # Shop prices: whole units ending in .99 or .49.
         price = Decimal(rng.randint(low, high)) - Decimal(rng.choice(["0.01", "0.51"]))
-        products.append(
-            Product(
-                name=name,
-                slug=slug,
-                description=(
-                    f"The {adjective.lower()} {noun.lower()} from {brand}: {rng.choice(_BLURBS)}"
-                ),
-                price=max(price, Decimal("0.99")),
-                currency="USD",
-                category=category,
-                stock=0 if rng.random() < 0.08 else rng.randint(1, 250),
-            )
-        )
+        price = max(price, Decimal("0.99"))
+        product: dict[str, Any] = {
+            "name": name,
+            "slug": slug,
+            "description": (
+                f"The {adjective.lower()} {noun.lower()} from {brand}: {rng.choice(_BLURBS)}"
+            ),
+            "currency": "USD",
+            "category": category,
+        }
+        if noun in SIZED:
+            product.update(_options_and_variants(SIZED[noun], price, rng=rng))
+        else:
+            product.update(price=price, stock=_stock(rng))
+        products.append(product)
     return products
+
+
+def _options_and_variants(
+    options: list[tuple[str, list[str]]], price: Decimal, *, rng: random.Random
+) -> dict[str, Any]:
+    """A few values of each option, and a variant for most combinations (as sold)."""
+    chosen = [
+        (name, values if len(values) <= 4 else rng.sample(values, 3)) for name, values in options
+    ]
+    combinations: list[dict[str, str]] = [{}]
+    for name, values in chosen:
+        combinations = [
+            {**combination, name: value} for combination in combinations for value in values
+        ]
+    largest = chosen[0][1][-1]
+    variants = [
+        services.VariantInput(
+            options=combination,
+            # The largest size costs a little more.
+            price=price + (Decimal("2.00") if largest in combination.values() else 0),
+            stock=_stock(rng),
+            weight=rng.randint(150, 900),
+        )
+        for combination in combinations
+        if len(combinations) < 6 or rng.random() < 0.85
+    ] or [services.VariantInput(options=combinations[0], price=price, stock=_stock(rng))]
+    return {
+        "options": [
+            services.OptionInput(name=name, values=tuple(values)) for name, values in chosen
+        ],
+        "variants": variants,
+    }
+
+
+def _stock(rng: random.Random) -> int:
+    return 0 if rng.random() < 0.08 else rng.randint(1, 250)
+
+
+def _seed_categories() -> None:
+    """The departments at the root, each category of CATALOG under its department."""
+    for position, (slug, (name, children)) in enumerate(DEPARTMENTS.items()):
+        if not Category.objects.filter(slug=slug).exists():
+            services.category_create(name=name, slug=slug, position=position)
+        for child_position, child in enumerate(children):
+            existing = Category.objects.filter(slug=child).first()
+            if existing is None:
+                services.category_create(
+                    name=services.category_name_from_slug(child),
+                    slug=child,
+                    parent=slug,
+                    position=child_position,
+                )
+            elif existing.parent_id is None and not existing.path.startswith(f"/{slug}/"):
+                # A root made by an earlier product write: file it under its department.
+                services.category_update(category=existing, data={"parent": slug})
 
 
 _BLURBS = [

@@ -15,7 +15,7 @@ def test_list_with_media_is_three_queries_whatever_the_page_size(
     for product in products:
         ready_media(product, jpeg_bytes((200, 150)))
         ready_media(product, jpeg_bytes((200, 150), color=(1, 1, 1)))
-    with django_assert_num_queries(3):  # COUNT + page + media
+    with django_assert_num_queries(5):  # COUNT, page, variants, options, media
         body = api_client.get("/v1/products?limit=100").json()
     assert all(len(item["media"]) == 2 for item in body["data"])
     assert all(len(item["images"]) == 2 for item in body["data"])
@@ -25,7 +25,7 @@ def test_detail_with_media_is_two_queries_and_a_hit_none(
     ready_media, api_client, product, django_assert_num_queries
 ):
     ready_media(product, jpeg_bytes((200, 150)))
-    with django_assert_num_queries(2):  # product + media
+    with django_assert_num_queries(4):  # product, variants, options, media
         assert api_client.get(f"/v1/products/{product.slug}")["X-Cache"] == "MISS"
     with django_assert_num_queries(0):
         assert api_client.get(f"/v1/products/{product.slug}")["X-Cache"] == "HIT"

@@ -10,9 +10,10 @@ from orders.audit import stock_audit
 
 class Command(BaseCommand):
     help = (
-        "Check every product's stock against its ledger and the order history "
-        "(reserved once per order line, returned once when the order was cancelled "
-        "or its payment failed). Exits 1 when anything drifted."
+        "Check every variant's stock against its ledger, every product's stock against "
+        "its variants, and the order history (reserved once per order line, returned "
+        "once when the order was cancelled or its payment failed). Exits 1 when "
+        "anything drifted."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -26,6 +27,9 @@ class Command(BaseCommand):
             {
                 "kind": drift.kind,
                 "productId": public_id(PREFIXES["product"], drift.product_id),
+                "variantId": (
+                    public_id(PREFIXES["variant"], drift.variant_id) if drift.variant_id else None
+                ),
                 "orderId": public_id(PREFIXES["order"], drift.order_id) if drift.order_id else None,
                 "expected": drift.expected,
                 "actual": drift.actual,
@@ -35,6 +39,7 @@ class Command(BaseCommand):
         if as_json:
             report = {
                 "productsChecked": audit.products_checked,
+                "variantsChecked": audit.variants_checked,
                 "ordersChecked": audit.orders_checked,
                 "drift": rows,
             }
@@ -42,12 +47,14 @@ class Command(BaseCommand):
         else:
             for row in rows:
                 order = f" order {row['orderId']}" if row["orderId"] else ""
+                variant = f" variant {row['variantId']}" if row["variantId"] else ""
                 self.stdout.write(
-                    f"DRIFT {row['kind']}: product {row['productId']}{order}: "
+                    f"DRIFT {row['kind']}: product {row['productId']}{variant}{order}: "
                     f"expected {row['expected']}, found {row['actual']}"
                 )
             summary = (
-                f"Checked {audit.products_checked} products and {audit.orders_checked} orders: "
+                f"Checked {audit.products_checked} products, {audit.variants_checked} variants "
+                f"and {audit.orders_checked} orders: "
                 f"{len(rows)} drift(s)."
             )
             self.stdout.write(self.style.SUCCESS(summary) if audit.clean else summary)

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("catalog", "0004_product_name_slug_not_empty"),
+        ("catalog", "0007_variants_required"),
     ]
 
     operations = [
