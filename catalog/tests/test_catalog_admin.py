@@ -156,6 +156,9 @@ def _change_form(product: Product, edits: dict[int, dict[str, str]]) -> dict[str
         "variants-INITIAL_FORMS": str(len(variants)),
         "variants-MIN_NUM_FORMS": "0",
         "variants-MAX_NUM_FORMS": "1000",
+        # The media inline's management form (catalog.media), with no image rows.
+        "media-TOTAL_FORMS": "0",
+        "media-INITIAL_FORMS": "0",
     }
     for index, variant in enumerate(variants):
         shown = {

@@ -67,7 +67,7 @@ def _add_form(**overrides: str) -> dict[str, str]:
     }
 
 
-def _change_form(product: Product, **variant: str) -> dict[str, str]:
+def change_form(product: Product, **variant: str) -> dict[str, str]:
     """The change page as it renders for a simple product, with ``variant`` edits
     to its one variant in the inline (the rendered stock goes in initial-...)."""
     row = product.variants.get()
@@ -92,6 +92,9 @@ def _change_form(product: Product, **variant: str) -> dict[str, str]:
         "variants-0-product": str(product.pk),
         "initial-variants-0-stock": shown["stock"],
         **{f"variants-0-{name}": value for name, value in {**shown, **variant}.items()},
+        # The media inline's management form (catalog.media), with no image rows.
+        "media-TOTAL_FORMS": "0",
+        "media-INITIAL_FORMS": "0",
     }
 
 
@@ -125,7 +128,7 @@ def test_staff_adds_product_and_anonymous_list_shows_it_on_next_request(
 def test_admin_change_invalidates_detail_and_lists(superuser_client, api_client, product, redis):
     api_client.get(f"/v1/products/{public_id('prod', product.pk)}")
     api_client.get("/v1/products")
-    response = superuser_client.post(_change_url(product), _change_form(product, price="9.99"))
+    response = superuser_client.post(_change_url(product), change_form(product, price="9.99"))
     assert response.status_code == 302
     assert not redis.exists(f"product:{product.pk}")
     assert not list(redis.scan_iter(match="products:list:*"))
@@ -176,7 +179,7 @@ def test_change_form_save_keeps_stock_that_orders_took_meanwhile(
 ):
     page = staff_client.get(_change_url(product))
     assert b'name="initial-variants-0-stock" value="10"' in page.content
-    form = _change_form(product, price="8.75")
+    form = change_form(product, price="8.75")
     # An order takes 3 while the page is open.
     order = customer_client.post("/v1/orders", order_body((product, 3)), format="json")
     assert order.status_code == 201
@@ -189,7 +192,7 @@ def test_change_form_save_keeps_stock_that_orders_took_meanwhile(
 
 
 def test_change_form_stock_edit_is_applied(staff_client, product):
-    response = staff_client.post(_change_url(product), _change_form(product, stock="25"))
+    response = staff_client.post(_change_url(product), change_form(product, stock="25"))
 
     assert response.status_code == 302
     product.refresh_from_db()

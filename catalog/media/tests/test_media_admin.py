@@ -10,6 +10,7 @@ from accounts.tests.factories import AdminFactory
 from catalog.media.models import ProductMedia
 from catalog.media.tests.support import SVG, jpeg_bytes, png_bytes
 from catalog.tests.factories import ProductFactory
+from catalog.tests.test_product_admin import change_form
 
 pytestmark = pytest.mark.django_db
 
@@ -28,20 +29,8 @@ def _change_url(product) -> str:
 
 
 def _product_form(product, **extra) -> dict:
-    return {
-        "name": product.name,
-        "slug": product.slug,
-        "category": product.category,
-        "description": product.description,
-        "price": str(product.price),
-        "currency": product.currency,
-        "stock": str(product.stock),
-        "initial-stock": str(product.stock),
-        "images": "",
-        "media-TOTAL_FORMS": "0",
-        "media-INITIAL_FORMS": "0",
-        **extra,
-    }
+    """The product's change page as it renders, with ``extra`` (media rows) added."""
+    return {**change_form(product), **extra}
 
 
 def _new_rows(*rows: dict, initial: int = 0) -> dict:
