@@ -165,6 +165,8 @@ def test_images_written_back_are_not_listed_twice(
     product = ProductFactory(images=["https://images.example.com/a.jpg"])
     ready_media(product, jpeg_bytes((500, 400)))
     shown = api_client.get(f"/v1/products/{product.slug}").json()["data"]["images"]
-    response = admin_client_api.patch(f"/v1/products/{product.slug}", {"images": shown}, format="json")
+    response = admin_client_api.patch(
+        f"/v1/products/{product.slug}", {"images": shown}, format="json"
+    )
     assert response.status_code == 200
     assert response.json()["data"]["images"] == shown
