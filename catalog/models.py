@@ -89,7 +89,9 @@ class Product(models.Model):
     price = models.DecimalField(max_digits=10, decimal_places=2)
     price_max = models.DecimalField(max_digits=10, decimal_places=2)
     currency = models.CharField(max_length=3, default="USD")
-    stock = models.IntegerField(default=0)
+    # The sum of its variants' stock: up to 250 of them, each at most a
+    # PostgreSQL integer, so the sum needs a bigint.
+    stock = models.BigIntegerField(default=0)
     images = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)

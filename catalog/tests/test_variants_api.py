@@ -515,6 +515,24 @@ def test_patch_a_variant(admin_client_api):
     assert_no_stock_drift()
 
 
+def test_variants_each_at_the_stock_limit_add_up_on_the_product(admin_client_api):
+    # A fuzz finding: the product's stock, their sum, overflowed a PostgreSQL
+    # integer and answered 500.
+    product = product_with_variants()
+
+    for variant in product.live_variants:
+        response = admin_client_api.patch(
+            _variant_url(product, variant), {"stock": 2_147_483_646}, format="json"
+        )
+        assert response.status_code == 200, response.json()
+
+    product.refresh_from_db()
+    assert product.stock == 2_147_483_646 * len(product.live_variants) > 2**31
+    shown = admin_client_api.get(_detail(product)).json()["data"]
+    assert shown["stock"] == product.stock
+    assert_no_stock_drift()
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [
