@@ -196,7 +196,24 @@ RQ_QUEUES = {
 }
 # `manage.py rqworker` runs jobs in the worker's own process, keeping its
 # connection pools (see ecommerce.worker); rq.worker.Worker forks per job.
-RQ = {"WORKER_CLASS": env.RQ_WORKER_CLASS}
+# COMMIT_MODE "auto": a job is enqueued when the code asks. django-rq 4's default,
+# "on_db_commit", would defer it to the commit; the project already says when:
+# side effects go through transaction.on_commit (ecommerce.jobs), and a job
+# enqueued on purpose inside a transaction (a periodic job's own) is not held.
+RQ = {"WORKER_CLASS": env.RQ_WORKER_CLASS, "COMMIT_MODE": "auto"}
+
+# The schedule of `manage.py rqcron ecommerce.cron` (make cron, the image's cron
+# role): (job by dotted path, queue, every N seconds). See README "Background jobs".
+PERIODIC_JOBS = [
+    ("payments.tasks.payments_sweep", "payments", 60),
+    ("orders.tasks.orders_expire_pending", "default", 60),
+    ("orders.tasks.idempotency_records_purge", "default", 3600),
+    ("catalog.media.tasks.media_sweep", "media", 600),
+    # SimpleJWT's flushexpiredtokens: outstanding and blacklisted refresh tokens past expiry.
+    ("accounts.tasks.expired_tokens_flush", "default", 3600),
+    # Token families no token of which can still be presented (accounts.tokens).
+    ("accounts.tasks.token_families_purge", "default", 3600),
+]
 
 # --- Rate limiting -------------------------------------------------------------
 # "<requests>/<second|minute|hour|day>"; see ecommerce.throttling.
