@@ -231,6 +231,19 @@ WEBHOOK_RATE_LIMIT = env.WEBHOOK_RATE_LIMIT
 
 # --- Auth -----------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+# Argon2id at OWASP's recommended minimum (m=19 MiB, t=2, p=1; accounts.hashers
+# says why): about 40 ms of one CPU per login here, where PBKDF2's 1,000,000
+# rounds took about 570 ms (README "Passwords"). The others only verify older
+# hashes: a PBKDF2 (or differently tuned Argon2) hash is re-hashed with the
+# first hasher at the user's next successful login.
+PASSWORD_HASHERS = [
+    "accounts.hashers.Argon2idPasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {
         "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
