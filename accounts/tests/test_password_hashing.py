@@ -22,9 +22,7 @@ def project_hashers(settings):
 
 
 def _login(api_client, email: str, password: str):
-    return api_client.post(
-        "/v1/auth/login", {"email": email, "password": password}, format="json"
-    )
+    return api_client.post("/v1/auth/login", {"email": email, "password": password}, format="json")
 
 
 def test_argon2id_is_the_first_hasher():

@@ -65,8 +65,9 @@ def test_housekeeping_shrinks_the_token_tables_and_keeps_live_logins(run_jobs):
     _expire(expired)
     token_pair_rotate(raw_refresh=token_pair_issue(user=revoked_user).refresh)
     token_families_revoke(user=revoked_user, reason="logout_all")
+    lifetime = settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"]
     TokenFamily.objects.filter(user=revoked_user).update(
-        revoked_at=timezone.now() - settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"] - timedelta(hours=1)
+        revoked_at=timezone.now() - lifetime - timedelta(hours=1)
     )
     before = _counts()
     assert before == (3, 6, 4)  # 2 tokens a login; rotated ones and the revoked one blacklisted
@@ -87,9 +88,7 @@ def test_a_recently_revoked_family_is_kept_with_its_reason(run_jobs):
 
     _run_housekeeping(run_jobs)
 
-    assert list(TokenFamily.objects.values_list("revoked_reason", flat=True)) == [
-        "password_change"
-    ]
+    assert list(TokenFamily.objects.values_list("revoked_reason", flat=True)) == ["password_change"]
 
 
 def test_a_family_whose_tokens_were_flushed_first_is_purged(run_jobs):
