@@ -233,7 +233,7 @@ WEBHOOK_RATE_LIMIT = env.WEBHOOK_RATE_LIMIT
 AUTH_USER_MODEL = "accounts.User"
 # Argon2id at OWASP's recommended minimum (m=19 MiB, t=2, p=1; accounts.hashers
 # says why): about 40 ms of one CPU per login here, where PBKDF2's 1,000,000
-# rounds took about 570 ms (README "Passwords"). The others only verify older
+# rounds took about 570 ms (README "Operations"). The others only verify older
 # hashes: a PBKDF2 (or differently tuned Argon2) hash is re-hashed with the
 # first hasher at the user's next successful login.
 PASSWORD_HASHERS = [
