@@ -769,7 +769,6 @@ class CategoryAdmin(admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
-            .prefetch_related(media_prefetch())
             .annotate(product_count=Coalesce(Subquery(in_subtree, output_field=IntegerField()), 0))
         )
 

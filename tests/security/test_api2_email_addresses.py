@@ -58,22 +58,26 @@ def error_of(response, status: int, code: str) -> dict:
 
 
 @pytest.mark.parametrize("method", ["patch", "put"])
-def test_a_fullwidth_spelling_of_a_taken_address_is_taken(method, customer_client, other_customer):
+def test_a_fullwidth_spelling_of_a_taken_address_is_taken(
+    method, customer_client, other_customer, password
+):
     lookalike = fullwidth_lookalike(other_customer.email)
     customer = User.objects.get(email="customer@example.com")
     path = f"/v1/users/{public_id(PREFIXES['user'], customer.id)}"
 
-    response = getattr(customer_client, method)(path, {"email": lookalike}, format="json")
+    body = {"email": lookalike, "currentPassword": password}
+    response = getattr(customer_client, method)(path, body, format="json")
 
     error_of(response, 409, "conflict")
     customer.refresh_from_db()
     assert customer.email == "customer@example.com"
 
 
-def test_a_profile_update_stores_the_normal_form(customer_client, customer):
+def test_a_profile_update_stores_the_normal_form(customer_client, customer, password):
     path = f"/v1/users/{public_id(PREFIXES['user'], customer.id)}"
+    body = {"email": f"New@{FULLWIDTH_S}hop.Test", "currentPassword": password}
 
-    response = customer_client.patch(path, {"email": f"New@{FULLWIDTH_S}hop.Test"}, format="json")
+    response = customer_client.patch(path, body, format="json")
 
     assert response.status_code == 200, response.content
     assert response.json()["data"]["email"] == "new@shop.test"

@@ -142,6 +142,11 @@ def test_docs_and_admin_work_under_their_policy_in_a_real_browser(web_role, sett
             admin.fill("#id_password", "correct-horse-battery-staple")
             admin.click("input[type=submit]")
             admin.wait_for_url(f"{base}/admin/")
+            # The dashboard's figures are styled from their file, not an inline block.
+            assert (
+                admin.evaluate("getComputedStyle(document.getElementById('dashboard')).display")
+                == "flex"
+            )
             admin.goto(f"{base}/admin/accounts/user/")
             admin.locator("#result_list tbody a").first.click()
             admin.wait_for_selector("#user_form")
