@@ -12,26 +12,40 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 # pytest-xdist workers (one per CPU); each has its own test database and Redis db.
 TEST_WORKERS ?= auto
 
-.PHONY: help install run manage worker cron test fuzz lint format migrate bench clean
+.PHONY: help install lock run manage worker cron test fuzz lint format migrate bench clean
 
 help:
 	@echo "make run     install, migrate, load demo data, serve on http://$(HOST):$(PORT)"
 	@echo "make test    install and run the whole suite against PostgreSQL and Redis"
 	@echo "make manage  ARGS=\"createsuperuser\": any manage.py command"
 	@echo "make lint    ruff check and format check"
+	@echo "make lock    re-compile the hashed lock files (requirements/*.lock) from requirements/*.txt"
 	@echo "make worker  RQ worker for every queue (needs REDIS_URL)"
 	@echo "make cron    the periodic jobs' scheduler (needs REDIS_URL and a worker)"
 	@echo "make bench   load-test the production configuration (gunicorn, PostgreSQL, Redis, RQ)"
 
-# Idempotent: the venv is rebuilt only when a requirements file changes.
+# Idempotent: the venv is rebuilt only when a lock file changes. Installs are
+# hash-checked: requirements/dev.lock pins every package, transitive ones
+# included, with the sha256 of each of its files (make lock writes it).
 install: $(VENV)/.installed
 
-$(VENV)/.installed: requirements/base.txt requirements/production.txt requirements/dev.txt
+$(VENV)/.installed: requirements/dev.lock
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements/dev.txt
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/dev.lock
 	touch $@
+
+# Re-compiles the lock files from the inputs (requirements/*.txt, exact pins of
+# the direct dependencies) against PyPI: each lock keeps the versions of the
+# one below it (production <- dev <- bench), so tests run what is deployed.
+# tests/test_requirements_lock.py fails while a lock is out of date.
+UV_COMPILE = $(BIN)/uv pip compile --quiet --generate-hashes --python-version 3.11 \
+	--python-platform linux --index-url https://pypi.org/simple --custom-compile-command "make lock"
+
+lock: install
+	$(UV_COMPILE) requirements/production.txt -o requirements/production.lock
+	$(UV_COMPILE) requirements/dev.txt -c requirements/production.lock -o requirements/dev.lock
+	$(UV_COMPILE) requirements/bench.txt -c requirements/dev.lock -o requirements/bench.lock
 
 # Embedded defaults: SQLite, a file cache shared by every process of this
 # checkout, synchronous jobs, DEBUG on, product media in media/ served by the
@@ -57,11 +71,12 @@ worker: install
 	@test -n "$$REDIS_URL" || { echo "REDIS_URL is not set: without Redis, jobs run inline"; exit 1; }
 	$(BIN)/python manage.py rqworker $$($(BIN)/python -c "from ecommerce.config import RQ_QUEUE_NAMES as q; print(' '.join(q))") --with-scheduler
 
-# Schedules the periodic jobs (expire pending orders, re-queue lost charges,
-# purge idempotency keys, sweep media); a worker runs them. One per deployment.
+# Schedules the periodic jobs (settings.PERIODIC_JOBS: expire pending orders,
+# re-queue lost charges, purge idempotency keys and expired tokens, sweep media)
+# with django-rq's rqcron on ecommerce/cron.py; a worker runs them. One per deployment.
 cron: install
 	@test -n "$$REDIS_URL" || { echo "REDIS_URL is not set: periodic jobs need Redis"; exit 1; }
-	$(BIN)/python manage.py rqcron
+	$(BIN)/python manage.py rqcron ecommerce.cron
 
 migrate: install .env
 	$(BIN)/python manage.py migrate --noinput
@@ -91,8 +106,8 @@ bench: $(VENV)/.bench-installed
 		|| { echo "wrk is required: apt-get install wrk"; exit 1; }
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
-$(VENV)/.bench-installed: $(VENV)/.installed requirements/bench.txt
-	$(BIN)/python -m pip install --quiet -r requirements/bench.txt
+$(VENV)/.bench-installed: $(VENV)/.installed requirements/bench.lock
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/bench.lock
 	touch $@
 
 format: install

@@ -4,6 +4,7 @@ import logging
 
 from django.conf import settings
 from django.core.mail import send_mail
+from django.core.management import call_command
 
 from accounts.email_address import email_normalize_or_none
 
@@ -36,3 +37,22 @@ def password_reset_email_send(*, email: str) -> bool:
         recipient_list=[user.email],
     )
     return True
+
+
+def expired_tokens_flush() -> None:
+    """SimpleJWT's ``flushexpiredtokens``: outstanding (and so blacklisted) tokens past expiry.
+
+    Periodic (settings.PERIODIC_JOBS). Runs after or before token_families_purge
+    alike: a family whose current token was flushed counts as expired.
+    """
+    call_command("flushexpiredtokens")
+
+
+def token_families_purge() -> int:
+    """Delete the token families that can no longer refresh (periodic; see accounts.tokens)."""
+    from accounts.tokens import token_families_purge as purge
+
+    deleted = purge()
+    if deleted:
+        logger.info("Purged %d expired or revoked token families.", deleted)
+    return deleted

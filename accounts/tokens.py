@@ -102,6 +102,26 @@ def token_families_revoke(*, user: User, reason: str, keep_family_id: str | None
     return count
 
 
+def token_families_purge() -> int:
+    """Delete the families no token of which can still be presented; returns how many.
+
+    A live family is dead once its current refresh token has expired (its
+    OutstandingToken is past ``expires_at``, or already flushed by SimpleJWT's
+    ``flushexpiredtokens``); a revoked one once a whole refresh lifetime has
+    passed since the revocation, as every token it issued came before that.
+    Until then a revoked family is kept, with its reason, for the admin. An old
+    token of a purged family is refused all the same (TokenInvalid).
+    """
+    now = timezone.now()
+    unexpired = OutstandingToken.objects.filter(expires_at__gt=now).values("jti")
+    dead = TokenFamily.objects.filter(revoked_at=None).exclude(current_jti__in=unexpired)
+    revoked_long_ago = TokenFamily.objects.filter(
+        revoked_at__lt=now - settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"]
+    )
+    _, deleted = (dead | revoked_long_ago).delete()
+    return deleted.get(TokenFamily._meta.label, 0)
+
+
 def _refresh_for(user: User, family: TokenFamily) -> RefreshToken:
     refresh = RefreshToken.for_user(user)  # records an OutstandingToken
     refresh[FAMILY_CLAIM] = str(family.id)

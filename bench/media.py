@@ -56,7 +56,7 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    worker = subprocess.Popen(  # noqa: S603 - our own argv
+    worker = subprocess.Popen(
         [sys.executable, "manage.py", "rqworker", "media"],
         cwd=ROOT,
         env=os.environ,

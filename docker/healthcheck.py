@@ -31,7 +31,7 @@ def main() -> int:
         return 1
     # A fixed http URL on loopback: S310's warning about schemes does not apply.
     url = f"http://127.0.0.1:{values.PORT}/health"
-    request = urllib.request.Request(url, headers={"Host": probe_host(values.ALLOWED_HOSTS)})  # noqa: S310
+    request = urllib.request.Request(url, headers={"Host": probe_host(values.ALLOWED_HOSTS)})
     try:
         with urllib.request.urlopen(request, timeout=4) as response:  # noqa: S310
             return 0 if response.status == 200 else 1

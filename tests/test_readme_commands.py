@@ -47,6 +47,8 @@ EXCLUDED = [
     (r"^make fuzz\b", "minutes of fuzzing; make test runs a bounded schemathesis pass"),
     (r"^make bench\b", "minutes of load on the machine; tests/bench checks the report"),
     (r"^\.venv/bin/python -m bench\.", "a benchmark: minutes of load, make bench's packages"),
+    (r"^make install\b", "make run and make test install first; this test links the venv"),
+    (r"^make lock\b", "re-resolves against PyPI; tests/test_requirements_lock.py checks the locks"),
     (r"^make (worker|cron)\b", "needs REDIS_URL and runs until stopped (tests/drills run one)"),
     (r"^(docker|kubectl)\b", "needs Docker or a cluster; tests/deploy checks these files offline"),
     (r"^k8s/deploy\.sh\b", "deploys to a cluster; tests/deploy runs it with a stand-in kubectl"),

@@ -24,12 +24,36 @@ class JSONIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
+class StrictListSerializer(serializers.ListSerializer):
+    """``many=True`` inputs: one error entry per item, ``{}`` for the valid ones.
+
+    DRF 3.18 reports a list's errors as an object keyed by index
+    (``LIST_SERIALIZER_ERRORS_AS_DICT``, whose old value is deprecated). The
+    API's errors keep the documented shape, ``items: [{}, {"quantity": [...]}]``,
+    so a client finds item *n*'s errors at index *n*.
+    """
+
+    def to_internal_value(self, data: Any) -> Any:
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            detail = exc.detail
+            if isinstance(detail, dict) and detail and all(isinstance(k, int) for k in detail):
+                per_item = [detail.get(index, {}) for index in range(len(data))]
+                raise serializers.ValidationError(per_item) from None
+            raise
+
+
 # Comments, not a docstring: drf-spectacular publishes a serializer's docstring,
 # inherited ones included, as the description of its schema component.
 class StrictInputSerializer(serializers.Serializer):
     # Refuses fields it does not know instead of silently ignoring them: a client
     # that sends ``role`` without the right to change it, or misspells a field,
-    # learns about it with a 400 naming the field.
+    # learns about it with a 400 naming the field. A subclass with a Meta of its
+    # own inherits this one (``class Meta(StrictInputSerializer.Meta)``).
+
+    class Meta:
+        list_serializer_class = StrictListSerializer
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, dict):

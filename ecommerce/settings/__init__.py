@@ -196,7 +196,24 @@ RQ_QUEUES = {
 }
 # `manage.py rqworker` runs jobs in the worker's own process, keeping its
 # connection pools (see ecommerce.worker); rq.worker.Worker forks per job.
-RQ = {"WORKER_CLASS": env.RQ_WORKER_CLASS}
+# COMMIT_MODE "auto": a job is enqueued when the code asks. django-rq 4's default,
+# "on_db_commit", would defer it to the commit; the project already says when:
+# side effects go through transaction.on_commit (ecommerce.jobs), and a job
+# enqueued on purpose inside a transaction (a periodic job's own) is not held.
+RQ = {"WORKER_CLASS": env.RQ_WORKER_CLASS, "COMMIT_MODE": "auto"}
+
+# The schedule of `manage.py rqcron ecommerce.cron` (make cron, the image's cron
+# role): (job by dotted path, queue, every N seconds). See README "Background jobs".
+PERIODIC_JOBS = [
+    ("payments.tasks.payments_sweep", "payments", 60),
+    ("orders.tasks.orders_expire_pending", "default", 60),
+    ("orders.tasks.idempotency_records_purge", "default", 3600),
+    ("catalog.media.tasks.media_sweep", "media", 600),
+    # SimpleJWT's flushexpiredtokens: outstanding and blacklisted refresh tokens past expiry.
+    ("accounts.tasks.expired_tokens_flush", "default", 3600),
+    # Token families no token of which can still be presented (accounts.tokens).
+    ("accounts.tasks.token_families_purge", "default", 3600),
+]
 
 # --- Rate limiting -------------------------------------------------------------
 # "<requests>/<second|minute|hour|day>"; see ecommerce.throttling.
@@ -214,6 +231,19 @@ WEBHOOK_RATE_LIMIT = env.WEBHOOK_RATE_LIMIT
 
 # --- Auth -----------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+# Argon2id at OWASP's recommended minimum (m=19 MiB, t=2, p=1; accounts.hashers
+# says why): about 40 ms of one CPU per login here, where PBKDF2's 1,000,000
+# rounds took about 570 ms (README "Operations"). The others only verify older
+# hashes: a PBKDF2 (or differently tuned Argon2) hash is re-hashed with the
+# first hasher at the user's next successful login.
+PASSWORD_HASHERS = [
+    "accounts.hashers.Argon2idPasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {
         "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",

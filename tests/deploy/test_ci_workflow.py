@@ -71,11 +71,35 @@ def test_deploy_runs_on_main_only_with_the_commit_image():
     assert re.search(r'k8s/deploy\.sh "\$IMAGE" "\$GITHUB_SHA"', _runs(job))
 
 
-def test_actions_are_pinned_to_a_version():
-    for job in _workflow()["jobs"].values():
-        for step in job["steps"]:
-            if "uses" in step:
-                assert re.search(r"@v\d+$|@[0-9a-f]{40}$", step["uses"]), step["uses"]
+def test_actions_are_pinned_by_commit_sha_with_the_release_in_a_comment():
+    """A tag can be moved to other code; a commit cannot. Dependabot updates both."""
+    for path in sorted(WORKFLOWS.glob("*.y*ml")):
+        workflow = yaml.safe_load(path.read_text())
+        used = {
+            step["uses"]
+            for job in workflow["jobs"].values()
+            for step in job["steps"]
+            if "uses" in step
+        }
+        assert used, path
+        for uses in used:
+            assert re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}", uses), uses
+        lines = re.findall(r"^\s*(?:- )?uses: (\S+)(.*)$", path.read_text(), re.M)
+        assert {uses for uses, _ in lines} == used
+        for uses, comment in lines:
+            assert re.fullmatch(r" # v\d+\.\d+\.\d+", comment), f"{path.name}: {uses}{comment}"
+
+
+def test_dependabot_updates_pip_docker_and_the_actions():
+    config = yaml.safe_load((REPO / ".github" / "dependabot.yml").read_text())
+    assert config["version"] == 2
+    ecosystems = {update["package-ecosystem"]: update for update in config["updates"]}
+    assert set(ecosystems) == {"pip", "docker", "github-actions"}
+    assert ecosystems["pip"]["directory"] == "/requirements"
+    assert ecosystems["docker"]["directory"] == "/docker"
+    assert ecosystems["github-actions"]["directory"] == "/"
+    for update in config["updates"]:
+        assert update["schedule"]["interval"] in {"daily", "weekly", "monthly"}
 
 
 def test_test_job_has_the_binaries_the_suite_starts_itself():

@@ -63,10 +63,22 @@ def test_dockerfile_is_multi_stage_with_named_build_stage():
     assert "--from=build" in " ".join(_instructions(_final_stage(), "COPY"))
 
 
-def test_base_images_are_pinned_not_latest():
+def test_base_images_are_pinned_by_version_and_digest():
     text = (DOCKER / "Dockerfile").read_text()
     assert ":latest" not in text
-    assert re.search(r"ARG PYTHON_IMAGE=python:3\.11[\w.-]*-slim", text)
+    bases = re.findall(r"^FROM (\S+) AS \w+$", text, re.M)
+    assert len(bases) == len(_stages())
+    # One image for both stages: the venv is built against the Python it runs on.
+    assert len(set(bases)) == 1
+    assert re.fullmatch(r"python:3\.11\.\d+-slim-bookworm@sha256:[0-9a-f]{64}", bases[0])
+
+
+def test_the_image_installs_the_hashed_production_lock():
+    installs = [line for line in _instructions(_stages()[0], "RUN") if "pip install" in line]
+    assert installs
+    for line in installs:
+        assert "--require-hashes" in line
+        assert "--requirement requirements/production.lock" in line
 
 
 def test_final_image_runs_as_a_numeric_non_root_user():
@@ -132,6 +144,9 @@ def test_copied_requirement_files_exist_and_pin_gunicorn():
     assert re.search(
         r"^gunicorn==[\d.]+$", (REPO / "requirements/production.txt").read_text(), re.M
     )
+    assert re.search(
+        r"^gunicorn==[\d.]+ \\$", (REPO / "requirements/production.lock").read_text(), re.M
+    )
 
 
 def test_dockerignore_keeps_secrets_and_local_state_out():
@@ -154,7 +169,7 @@ def test_entrypoint_knows_every_role_the_manifests_use():
     entrypoint = (DOCKER / "entrypoint.sh").read_text()
     for role in ("web", "worker", "cron", "migrate", "manage"):
         assert re.search(rf"^  {role}\)$", entrypoint, re.M), role
-    assert "manage.py rqcron" in entrypoint
+    assert "manage.py rqcron ecommerce.cron" in entrypoint
     assert "manage.py rqworker $queues --with-scheduler" in entrypoint
 
 

@@ -304,7 +304,7 @@ def test_production_configuration_passes_check_deploy(production_docs, tmp_path)
     environment["PROMETHEUS_MULTIPROC_DIR"] = str(tmp_path)
     keep = {"PATH", "HOME", "LANG"}
     env = {k: v for k, v in os.environ.items() if k in keep} | environment
-    result = subprocess.run(  # noqa: S603
+    result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         capture_output=True,
         text=True,

@@ -88,16 +88,18 @@ def test_graceful_worker_restarts_under_load_fail_no_request(api_server, shop):
         server.process.send_signal(signal.SIGHUP)
         record.faults += len(before_hup)
         wait_for(
-            lambda: not (server.worker_pids() & before_hup)
-            and len(server.worker_pids()) == WORKERS,
+            lambda: (
+                not (server.worker_pids() & before_hup) and len(server.worker_pids()) == WORKERS
+            ),
             what="SIGHUP to replace every worker",
         )
         load.wait_for(ORDERS_PER_PHASE, kind="order", phase="sighup")
 
         load.phase = "max_requests"
         wait_for(
-            lambda: server.log_text().count("Autorestarting worker after current request")
-            >= RECYCLES,
+            lambda: (
+                server.log_text().count("Autorestarting worker after current request") >= RECYCLES
+            ),
             what="workers recycled by max_requests",
         )
         load.wait_for(ORDERS_PER_PHASE, kind="order", phase="max_requests")

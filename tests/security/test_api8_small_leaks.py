@@ -108,9 +108,9 @@ def test_docs_and_admin_work_under_their_policy_in_a_real_browser(web_role, sett
         page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
         page.on(
             "console",
-            lambda message: problems.append(message.text)
-            if "CSP-VIOLATION" in message.text
-            else None,
+            lambda message: (
+                problems.append(message.text) if "CSP-VIOLATION" in message.text else None
+            ),
         )
         page.add_init_script(
             "document.addEventListener('securitypolicyviolation', event => console.error("

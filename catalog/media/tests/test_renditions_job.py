@@ -16,7 +16,6 @@ from catalog.media import services
 from catalog.media.models import ProductMedia
 from catalog.media.storage import media_file_name
 from catalog.media.tests.support import jpeg_bytes
-from ecommerce.management.commands.rqcron import PERIODIC_JOBS
 
 pytestmark = pytest.mark.django_db
 
@@ -81,9 +80,9 @@ def test_without_redis_renditions_are_made_inline_after_commit(upload, product, 
     assert max(r["width"] for r in media.renditions) == 900
 
 
-def test_sweep_is_scheduled_with_the_periodic_jobs():
-    assert (services.media_sweep.__name__, "media") in {
-        (func.__name__, queue) for func, queue, _ in PERIODIC_JOBS
+def test_sweep_is_scheduled_with_the_periodic_jobs(settings):
+    assert ("catalog.media.tasks.media_sweep", "media") in {
+        (path, queue) for path, queue, _ in settings.PERIODIC_JOBS
     }
 
 
