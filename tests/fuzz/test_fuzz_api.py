@@ -191,6 +191,15 @@ def _keep_failure(identity: str, context: Any, failure: Any, case: Any, response
         # Contract: the same key with another body is 422. Which keys were used
         # before is the server's state, not the schema's.
         return False
+    # Contract, Product media: the file's bytes must be a JPEG, PNG or WebP
+    # (415), and one that decodes (400); `format: binary` is any bytes.
+    image_refusals = {(415, "unsupported_media_type"), (400, "validation_error")}
+    if (
+        label == "POST /v1/products/{id_or_slug}/media"
+        and set(details) == {"file"}
+        and (response.status_code, code) in image_refusals
+    ):
+        return False
     if response.status_code != 400:
         return True
     if code == "validation_error" and details.get("email") == ["Enter a valid email address."]:
