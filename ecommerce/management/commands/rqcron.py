@@ -9,7 +9,8 @@ from django_rq import get_connection
 from rq.cron import CronScheduler
 
 from catalog.media.tasks import media_sweep
-from orders.tasks import idempotency_records_purge, orders_expire_pending
+from checkout.tasks import orders_expire_pending
+from orders.tasks import idempotency_records_purge
 from payments.tasks import payments_sweep
 
 PERIODIC_JOBS = [

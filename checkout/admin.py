@@ -1,4 +1,9 @@
-"""Staff views of orders: money is read-only; status moves go through services."""
+"""Staff views of orders and of the pricing rules.
+
+Orders: money is read-only; status moves go through services (a cancellation
+refunds, so the order admin lives here, above payments). Shipping methods, tax
+rates and discount codes are edited with their models' validation.
+"""
 
 import uuid
 from decimal import Decimal
@@ -16,12 +21,13 @@ from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
 from django.utils.translation import ngettext
 
+from checkout import services
 from ecommerce.admin_public_ids import PublicIdAdminMixin, admin_link
 from ecommerce.api.errors import ApplicationError
 from ecommerce.api.ids import PREFIXES
-from orders import services
 from orders.models import Order, OrderItem
 from orders.state import OrderStatus
+from payments import services as payment_services
 
 
 class OrderItemInline(admin.TabularInline):
@@ -251,8 +257,6 @@ class OrderAdmin(PublicIdAdminMixin, admin.ModelAdmin):
 
         A paid, shipped or delivered order becomes ``refunded`` once nothing is left.
         """
-        from payments import services as payment_services
-
         form = RefundForm(request.POST if "apply" in request.POST else None)
         if not form.is_valid():
             return TemplateResponse(
