@@ -10,7 +10,7 @@ from django.core.management import get_commands
 
 REPO = Path(__file__).resolve().parents[1]
 README = (REPO / "README.md").read_text()
-PROJECT_APPS = ("ecommerce", "accounts", "catalog", "orders", "payments")
+PROJECT_APPS = ("ecommerce", "accounts", "catalog", "orders", "payments", "checkout")
 
 
 def project_commands() -> set[str]:
