@@ -74,7 +74,9 @@ def discount_code_audit() -> CodeAudit:
                     order_id=redemption.order_id,
                 )
             )
-        if (redemption.order.discount or {}).get("code", "").upper() != redemption.code.code.upper():
+        if (redemption.order.discount or {}).get(
+            "code", ""
+        ).upper() != redemption.code.code.upper():
             audit.drifts.append(
                 CodeDrift(
                     "redemption",
