@@ -1,4 +1,4 @@
-"""``manage.py audit_discount_codes``: report any drift in codes' uses; exit 1 when there is some."""
+"""``manage.py audit_discount_codes``: report drift in codes' uses; exit 1 when there is some."""
 
 import json
 
