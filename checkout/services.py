@@ -282,30 +282,30 @@ def _saved(instance, fields: dict, *, unique_message: str):
     return instance
 
 
-def shipping_method_save(*, method: ShippingMethod | None = None, **fields) -> ShippingMethod:
+def shipping_method_save(*, instance: ShippingMethod | None = None, **fields) -> ShippingMethod:
     """Create (``method`` None) or change a shipping method. Raises CheckoutInvalid (400)."""
-    return _saved(method or ShippingMethod(), fields, unique_message="Not saved.")
+    return _saved(instance or ShippingMethod(), fields, unique_message="Not saved.")
 
 
-def tax_rate_save(*, rate: TaxRate | None = None, **fields) -> TaxRate:
+def tax_rate_save(*, instance: TaxRate | None = None, **fields) -> TaxRate:
     """Create or change a tax rate. Raises Conflict (409) when the place and category
     already have one."""
     if "state" in fields:
         fields["state"] = (fields["state"] or "").strip()
     return _saved(
-        rate or TaxRate(),
+        instance or TaxRate(),
         fields,
         unique_message="A rate for that country, state and category exists already.",
     )
 
 
-def discount_code_save(*, code: DiscountCode | None = None, **fields) -> DiscountCode:
+def discount_code_save(*, instance: DiscountCode | None = None, **fields) -> DiscountCode:
     """Create or change a code (``uses`` is never written here). Raises Conflict (409)
     when another code has the same letters in any case."""
     categories = fields.pop("categories", None)
     with transaction.atomic():
         saved = _saved(
-            code or DiscountCode(),
+            instance or DiscountCode(),
             fields,
             unique_message="A code with those letters (in any case) exists already.",
         )

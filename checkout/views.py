@@ -395,13 +395,11 @@ def _admin_only(view: APIView, request: Request) -> None:
 
 def _rule_views(
     *,
-    model,
     serializer,
     prefix: str,
     tag: str,
     noun: str,
     save,
-    field: str,
     list_queryset,
     public_list: bool = False,
 ):
@@ -437,7 +435,7 @@ def _rule_views(
         def post(self, request: Request) -> Response:
             body = serializer(data=request.data)
             body.is_valid(raise_exception=True)
-            rule = save(**{field: None}, **body.validated_data)
+            rule = save(instance=None, **body.validated_data)
             return Response(serializer(find(f"{prefix}_{rule.pk.hex}")).data, status=201)
 
     class DetailView(APIView):
@@ -467,7 +465,7 @@ def _rule_views(
             rule = find(rule_id)
             body = serializer(rule, data=request.data, partial=True)
             body.is_valid(raise_exception=True)
-            save(**{field: rule}, **body.validated_data)
+            save(instance=rule, **body.validated_data)
             return Response(serializer(find(rule_id)).data)
 
         @extend_schema(
@@ -497,34 +495,28 @@ def _discount_codes(*, include_inactive: bool = False):
 
 
 _ShippingListBase, ShippingMethodDetailView = _rule_views(
-    model=ShippingMethod,
     serializer=ShippingMethodSerializer,
     prefix=PREFIXES["shipping_method"],
     tag="checkout",
     noun="shipping method",
     save=services.shipping_method_save,
-    field="method",
     list_queryset=_shipping_methods,
     public_list=True,
 )
 _TaxListBase, TaxRateDetailView = _rule_views(
-    model=TaxRate,
     serializer=TaxRateSerializer,
     prefix=PREFIXES["tax_rate"],
     tag="checkout",
     noun="tax rate",
     save=services.tax_rate_save,
-    field="rate",
     list_queryset=_tax_rates,
 )
 _CodeListBase, DiscountCodeDetailView = _rule_views(
-    model=DiscountCode,
     serializer=DiscountCodeSerializer,
     prefix=PREFIXES["discount_code"],
     tag="checkout",
     noun="discount code",
     save=services.discount_code_save,
-    field="code",
     list_queryset=_discount_codes,
 )
 
