@@ -6,7 +6,8 @@ row only while holding its product's. Two transactions over crossed baskets
 (A+B and B+A) therefore queue up on the first product they share instead of
 deadlocking, and a staff write to a product waits for an order holding it (or
 the other way round). Orders lock their own order row before calling in here
-(cancel, expiry), never after.
+(cancel, expiry), never after; the checkout locks a discount code's row after
+(the global lock order across the apps is in ``checkout.services``' docstring).
 
 The products are locked by a statement of their own: one
 ``SELECT ... FOR UPDATE OF variant, product`` joining both would lock, for each

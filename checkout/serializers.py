@@ -7,9 +7,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.models import Category
-from checkout.models import DiscountCode, ShippingMethod, TaxRate
+from checkout.models import DiscountCode, TaxRate
 from checkout.pricing import Quote
-from ecommerce.api.countries import country_code_problem
 from ecommerce.api.ids import PREFIXES, PublicIdField
 from ecommerce.api.serializers import StrictInputSerializer
 from orders.serializers import (
@@ -191,10 +190,6 @@ class ShippingMethodSerializer(serializers.Serializer):
         return attrs
 
 
-class ShippingMethodPublicSerializer(ShippingMethodSerializer):
-    """What ``GET /v1/shipping-methods`` shows: the method, and its price for an empty basket."""
-
-
 class CategorySlugField(serializers.SlugRelatedField):
     def __init__(self, **kwargs) -> None:
         super().__init__(slug_field="slug", queryset=Category.objects.all(), **kwargs)
@@ -302,17 +297,3 @@ _CODE_FIELDS = (
 class ShippingMethodListFilterSerializer(serializers.Serializer):
     country = CountryCodeField(required=False)
     state = serializers.CharField(max_length=100, required=False, allow_blank=True)
-
-
-__all__ = [
-    "DiscountCodeSerializer",
-    "OrderCreateInputSerializer",
-    "OrderOutputSerializer",
-    "QuoteInputSerializer",
-    "QuoteOutputSerializer",
-    "ShippingMethod",
-    "ShippingMethodListFilterSerializer",
-    "ShippingMethodSerializer",
-    "TaxRateSerializer",
-    "country_code_problem",
-]

@@ -10,15 +10,15 @@ urlpatterns = [
         "shipping-methods", views.ShippingMethodListView.as_view(), name="shipping-method-list"
     ),
     *api_path(
-        "shipping-methods/<str:rule_id>",
+        "shipping-methods/<str:method_id>",
         views.ShippingMethodDetailView.as_view(),
         name="shipping-method-detail",
     ),
     *api_path("tax-rates", views.TaxRateListView.as_view(), name="tax-rate-list"),
-    *api_path("tax-rates/<str:rule_id>", views.TaxRateDetailView.as_view(), name="tax-rate-detail"),
+    *api_path("tax-rates/<str:rate_id>", views.TaxRateDetailView.as_view(), name="tax-rate-detail"),
     *api_path("discount-codes", views.DiscountCodeListView.as_view(), name="discount-code-list"),
     *api_path(
-        "discount-codes/<str:rule_id>",
+        "discount-codes/<str:code_id>",
         views.DiscountCodeDetailView.as_view(),
         name="discount-code-detail",
     ),

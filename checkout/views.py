@@ -358,6 +358,7 @@ class QuoteView(APIView):
                 "`shippingAddress.country`, `discountCode`, `items` (mixed currencies)."
             ),
         },
+        auth=[],
         summary="Price a basket: shipping, discount and tax, as an order would be charged",
         description=(
             "The same computation as `POST /v1/orders`: the same body at the same moment gives "
@@ -401,11 +402,12 @@ def _rule_views(
     noun: str,
     save,
     list_queryset,
+    parameter: str,
     public_list: bool = False,
 ):
     """The list/create and detail/update/delete views of one kind of pricing rule."""
     id_parameter = OpenApiParameter(
-        "rule_id", str, OpenApiParameter.PATH, description=f"`{prefix}_<32 hex digits>`."
+        parameter, str, OpenApiParameter.PATH, description=f"`{prefix}_<32 hex digits>`."
     )
     not_found = OpenApiResponse(description=f"No such {noun} (not_found).")
 
@@ -447,8 +449,8 @@ def _rule_views(
             responses={200: serializer, 404: not_found},
             summary=f"One {noun} (admin)",
         )
-        def get(self, request: Request, rule_id: str) -> Response:
-            return Response(serializer(find(rule_id)).data)
+        def get(self, request: Request, **path) -> Response:
+            return Response(serializer(find(path[parameter])).data)
 
         @extend_schema(
             tags=[tag],
@@ -461,12 +463,12 @@ def _rule_views(
             },
             summary=f"Change a {noun} (admin)",
         )
-        def patch(self, request: Request, rule_id: str) -> Response:
-            rule = find(rule_id)
+        def patch(self, request: Request, **path) -> Response:
+            rule = find(path[parameter])
             body = serializer(rule, data=request.data, partial=True)
             body.is_valid(raise_exception=True)
             save(instance=rule, **body.validated_data)
-            return Response(serializer(find(rule_id)).data)
+            return Response(serializer(find(path[parameter])).data)
 
         @extend_schema(
             tags=[tag],
@@ -474,8 +476,8 @@ def _rule_views(
             responses={204: None, 404: not_found, 409: OpenApiResponse(description="conflict.")},
             summary=f"Delete a {noun} (admin)",
         )
-        def delete(self, request: Request, rule_id: str) -> Response:
-            services.pricing_rule_delete(rule=find(rule_id))
+        def delete(self, request: Request, **path) -> Response:
+            services.pricing_rule_delete(rule=find(path[parameter]))
             return Response(status=status.HTTP_204_NO_CONTENT)
 
     return ListView, DetailView
@@ -501,6 +503,7 @@ _ShippingListBase, ShippingMethodDetailView = _rule_views(
     noun="shipping method",
     save=services.shipping_method_save,
     list_queryset=_shipping_methods,
+    parameter="method_id",
     public_list=True,
 )
 _TaxListBase, TaxRateDetailView = _rule_views(
@@ -510,6 +513,7 @@ _TaxListBase, TaxRateDetailView = _rule_views(
     noun="tax rate",
     save=services.tax_rate_save,
     list_queryset=_tax_rates,
+    parameter="rate_id",
 )
 _CodeListBase, DiscountCodeDetailView = _rule_views(
     serializer=DiscountCodeSerializer,
@@ -518,6 +522,7 @@ _CodeListBase, DiscountCodeDetailView = _rule_views(
     noun="discount code",
     save=services.discount_code_save,
     list_queryset=_discount_codes,
+    parameter="code_id",
 )
 
 

@@ -252,9 +252,13 @@ def test_the_rules_are_documented_with_the_contract_fields(schema):
         "active",
     }
     assert code["properties"]["uses"]["readOnly"] is True
-    for path in ("/v1/shipping-methods", "/v1/tax-rates", "/v1/discount-codes"):
+    for path, parameter in (
+        ("/v1/shipping-methods", "method_id"),
+        ("/v1/tax-rates", "rate_id"),
+        ("/v1/discount-codes", "code_id"),
+    ):
         assert {"get", "post"} <= set(schema["paths"][path])
-        assert {"get", "patch", "delete"} <= set(schema["paths"][f"{path}/{{rule_id}}"])
+        assert {"get", "patch", "delete"} <= set(schema["paths"][f"{path}/{{{parameter}}}"])
 
 
 def test_order_money_is_documented_as_numbers(schema):
