@@ -18,7 +18,7 @@ help:
 	@echo "make run     install, migrate, load demo data, serve on http://$(HOST):$(PORT)"
 	@echo "make test    install and run the whole suite against PostgreSQL and Redis"
 	@echo "make manage  ARGS=\"createsuperuser\": any manage.py command"
-	@echo "make lint    ruff check and format check"
+	@echo "make lint    ruff check and format check, import-linter contracts"
 	@echo "make lock    re-compile the hashed lock files (requirements/*.lock) from requirements/*.txt"
 	@echo "make worker  RQ worker for every queue (needs REDIS_URL)"
 	@echo "make cron    the periodic jobs' scheduler (needs REDIS_URL and a worker)"
@@ -97,6 +97,7 @@ fuzz: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 # The benchmark: production settings on PostgreSQL and Redis (BENCH_DATABASE_URL,
 # BENCH_REDIS_URL; defaults: database ecommerce_bench, Redis db 9), driven by wrk.

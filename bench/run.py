@@ -482,7 +482,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 summarize(
                     "order_create",
                     raw,
-                    note=f"POST /v1/orders, {args.order_connections} connections, RQ payments",
+                    note=(
+                        f"POST /v1/orders, {args.order_connections} connections, RQ payments; "
+                        "priced with a shipping method and a tax rate"
+                    ),
                     payments_drain_seconds=drain,
                     payments_before=before,
                     payments_after=payments_state(),

@@ -1,5 +1,5 @@
-"""Benchmark data: 10,000 products over the demo's two-level category tree, and
-1,000 customers.
+"""Benchmark data: 10,000 products over the demo's two-level category tree,
+1,000 customers, a shipping method and a tax rate for the orders' address.
 
 Most products are simple (one variant); those whose kind is sold in sizes and
 colours in the demo catalog (about one in eight) have six variants, so lists and
@@ -38,6 +38,7 @@ from catalog.management.commands.seed_demo import (  # noqa: E402
 )
 from catalog.models import Category, Product, ProductOption, ProductVariant  # noqa: E402
 from catalog.stock import stock_initial_record  # noqa: E402
+from checkout.models import ShippingMethod, TaxRate  # noqa: E402
 
 PRODUCTS = int(os.environ.get("BENCH_PRODUCTS", "10000"))
 USERS = int(os.environ.get("BENCH_USERS", "1000"))
@@ -149,10 +150,30 @@ def seed_users() -> int:
     return User.objects.count() - before
 
 
+def seed_pricing() -> None:
+    """What a real shop has configured: a shipping method to the bench address (flat
+    plus per kilogram) and a sales tax rate there, so that every order is priced
+    with shipping and tax (``order_create`` measures the checkout, not a bare sum)."""
+    if not ShippingMethod.objects.filter(name="Bench Ground").exists():
+        ShippingMethod.objects.create(
+            name="Bench Ground",
+            countries=["US"],
+            price=Decimal("4.99"),
+            price_per_kg=Decimal("0.50"),
+            free_from=Decimal("200.00"),
+            min_days=2,
+            max_days=5,
+        )
+    TaxRate.objects.get_or_create(
+        country="US", state="IL", category=None, defaults={"name": "Illinois", "rate": "6.25"}
+    )
+
+
 def main() -> None:
     with transaction.atomic():
         products = seed_products(random.Random(451))  # noqa: S311 (benchmark data)
         users = seed_users()
+        seed_pricing()
     product_cache_invalidate(product_ids=[])
     category_cache_invalidate()
     # What autovacuum does on a live database after a bulk load: planner

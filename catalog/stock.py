@@ -6,7 +6,8 @@ row only while holding its product's. Two transactions over crossed baskets
 (A+B and B+A) therefore queue up on the first product they share instead of
 deadlocking, and a staff write to a product waits for an order holding it (or
 the other way round). Orders lock their own order row before calling in here
-(cancel, expiry), never after.
+(cancel, expiry), never after; the checkout locks a discount code's row after
+(the global lock order across the apps is in ``checkout.services``' docstring).
 
 The products are locked by a statement of their own: one
 ``SELECT ... FOR UPDATE OF variant, product`` joining both would lock, for each
@@ -63,7 +64,8 @@ class StockLine:
 
 @dataclass(frozen=True)
 class ReservedLine:
-    """A line as reserved: its variant (``variant.product`` loaded, locked) and quantity.
+    """A line as reserved: its variant (``variant.product`` and its category loaded,
+    locked) and quantity.
 
     ``variant.stock`` is the stock as of before the decrement.
     """
@@ -119,9 +121,53 @@ def stock_reserve(
     variant_ids = {line.variant_id for line in lines if line.variant_id is not None}
     product_ids = {line.product_id for line in lines if line.product_id is not None}
     locked = _lock(variant_ids=variant_ids, product_ids=product_ids)
-    by_id = {variant.pk: variant for variant in locked}
+    reserved = _resolve(lines, locked, max_quantity)
+
+    short = [
+        {
+            "productId": public_id(PREFIXES["product"], line.variant.product_id),
+            "variantId": public_id(PREFIXES["variant"], line.variant.pk),
+            "sku": line.variant.sku,
+            "requested": line.quantity,
+            "available": line.variant.stock,
+        }
+        for line in reserved
+        if line.variant.stock < line.quantity
+    ]
+    if short:
+        raise InsufficientStock(details={"items": short})
+
+    changes = [(line.variant.pk, line.variant.product_id, -line.quantity) for line in reserved]
+    _shift(changes)
+    _record(changes, reason=StockMovement.Reason.ORDER_RESERVE, order_id=order_id)
+    product_ids_changed = {line.variant.product_id for line in reserved}
+    product_totals_refresh(product_ids=product_ids_changed)
+    product_cache_invalidate(product_ids=product_ids_changed)
+    return reserved
+
+
+def basket_resolve(
+    *, lines: Sequence[StockLine], max_quantity: int | None = None
+) -> list[ReservedLine]:
+    """``stock_reserve``'s reading of a basket (merged lines, a simple product's one
+    variant, the same errors but InsufficientStock) with no lock and no change:
+    what a quote prices. ``variant.stock`` is the stock as read."""
+    variant_ids = {line.variant_id for line in lines if line.variant_id is not None}
+    product_ids = {line.product_id for line in lines if line.product_id is not None}
+    variants = list(
+        ProductVariant.objects.select_related("product__category")
+        .filter(Q(pk__in=variant_ids) | Q(product_id__in=product_ids, deleted_at__isnull=True))
+        .order_by("product_id", "pk")
+    )
+    return _resolve(lines, variants, max_quantity)
+
+
+def _resolve(
+    lines: Sequence[StockLine], variants: list[ProductVariant], max_quantity: int | None
+) -> list[ReservedLine]:
+    by_id = {variant.pk: variant for variant in variants}
     by_product: dict[uuid.UUID, list[ProductVariant]] = {}
-    for variant in locked:
+    for variant in variants:
         if variant.in_catalog:
             by_product.setdefault(variant.product_id, []).append(variant)
 
@@ -162,27 +208,6 @@ def stock_reserve(
         }
         if too_many:
             raise QuantityTooLarge(details=too_many)
-
-    short = [
-        {
-            "productId": public_id(PREFIXES["product"], line.variant.product_id),
-            "variantId": public_id(PREFIXES["variant"], line.variant.pk),
-            "sku": line.variant.sku,
-            "requested": line.quantity,
-            "available": line.variant.stock,
-        }
-        for line in reserved
-        if line.variant.stock < line.quantity
-    ]
-    if short:
-        raise InsufficientStock(details={"items": short})
-
-    changes = [(line.variant.pk, line.variant.product_id, -line.quantity) for line in reserved]
-    _shift(changes)
-    _record(changes, reason=StockMovement.Reason.ORDER_RESERVE, order_id=order_id)
-    product_ids_changed = {line.variant.product_id for line in reserved}
-    product_totals_refresh(product_ids=product_ids_changed)
-    product_cache_invalidate(product_ids=product_ids_changed)
     return reserved
 
 
@@ -323,7 +348,8 @@ def _lock(*, variant_ids: set[uuid.UUID], product_ids: set[uuid.UUID]) -> list[P
         .values_list("pk", flat=True)
     )
     return list(
-        ProductVariant.objects.select_related("product")
+        # The category too, for the checkout's pricing (tax and discount rules).
+        ProductVariant.objects.select_related("product__category")
         .select_for_update(of=("self",))
         .filter(Q(pk__in=variant_ids) | Q(product_id__in=product_ids, deleted_at__isnull=True))
         .order_by("product_id", "pk")

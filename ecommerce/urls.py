@@ -10,7 +10,7 @@ v1 = [
     path("auth/", include("accounts.urls.auth")),
     path("", include("accounts.urls.users")),
     path("", include("catalog.urls")),
-    path("", include("orders.urls")),
+    path("", include("checkout.urls")),
     path("", include("payments.urls")),
     *api_path("schema", SchemaView.as_view(), name="schema"),
     *api_path("docs", SwaggerView.as_view(url_name="schema"), name="docs"),

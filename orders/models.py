@@ -3,12 +3,14 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F
 
 from catalog.models import Product, ProductVariant
 from ecommerce.api.ids import PREFIXES, public_id
 from orders.state import OrderStatus
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
+ZERO = Decimal("0.00")
 
 
 class Order(models.Model):
@@ -21,8 +23,20 @@ class Order(models.Model):
     status = models.CharField(
         max_length=20, choices=OrderStatus.choices, default=OrderStatus.PENDING
     )
+    # The checkout's breakdown (checkout.pricing), fixed at creation. Orders made
+    # before it existed have zeros: their total is their subtotal. Database
+    # defaults too: the previous release's inserts do not name these columns.
     subtotal = models.DecimalField(**MONEY)
+    discount_total = models.DecimalField(**MONEY, default=ZERO, db_default=ZERO)
+    shipping_total = models.DecimalField(**MONEY, default=ZERO, db_default=ZERO)
+    tax_total = models.DecimalField(**MONEY, default=ZERO, db_default=ZERO)
     total = models.DecimalField(**MONEY)
+    # True: the prices (and so the total) include ``tax_total``; False: it was added.
+    prices_include_tax = models.BooleanField(default=False, db_default=False)
+    # What the customer chose, as they saw it: {"id", "name", "price"} and
+    # {"code", "kind", "value"}; null for none.
+    shipping_method = models.JSONField(null=True, blank=True)
+    discount = models.JSONField(null=True, blank=True)
     currency = models.CharField(max_length=3, default="USD")
     shipping_address = models.JSONField()
     payment_method = models.CharField(max_length=20, default="card")
@@ -46,6 +60,28 @@ class Order(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(status__in=OrderStatus.values), name="order_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(discount_total__gte=0, shipping_total__gte=0, tax_total__gte=0),
+                name="order_breakdown_non_negative",
+            ),
+            # The breakdown adds up (API contract, Checkout): tax is added to the
+            # total, or is already part of the prices.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(
+                        prices_include_tax=False,
+                        total=F("subtotal")
+                        - F("discount_total")
+                        + F("shipping_total")
+                        + F("tax_total"),
+                    )
+                    | models.Q(
+                        prices_include_tax=True,
+                        total=F("subtotal") - F("discount_total") + F("shipping_total"),
+                    )
+                ),
+                name="order_breakdown_adds_up",
             ),
         ]
         indexes = [
@@ -77,6 +113,9 @@ class OrderItem(models.Model):
     unit_price = models.DecimalField(**MONEY)
     quantity = models.PositiveIntegerField()
     line_total = models.DecimalField(**MONEY)
+    # This line's share of the order's discount, and its tax (after the discount).
+    discount = models.DecimalField(**MONEY, default=ZERO, db_default=ZERO)
+    tax = models.DecimalField(**MONEY, default=ZERO, db_default=ZERO)
 
     class Meta:
         db_table = "order_items"
@@ -89,6 +128,11 @@ class OrderItem(models.Model):
                 condition=models.Q(unit_price__gt=Decimal("0")), name="order_item_price_positive"
             ),
             models.UniqueConstraint(fields=["order", "variant"], name="order_item_variant_once"),
+            # A discount never takes a line below zero.
+            models.CheckConstraint(
+                condition=models.Q(discount__gte=0, discount__lte=F("line_total"), tax__gte=0),
+                name="order_item_discount_tax_bounded",
+            ),
         ]
 
     def __str__(self) -> str:

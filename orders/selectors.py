@@ -5,6 +5,7 @@ import uuid
 from django.db.models import QuerySet
 
 from orders.models import Order
+from orders.state import OrderStatus
 
 
 def _orders() -> QuerySet[Order]:
@@ -31,3 +32,12 @@ def order_get_visible(*, viewer, order_id: uuid.UUID) -> Order | None:
     if not viewer.is_admin:
         orders = orders.filter(user=viewer)
     return orders.first()
+
+
+def order_ids_pending_before(*, cutoff, limit: int = 500) -> list[uuid.UUID]:
+    """Ids of orders still pending since before ``cutoff``, oldest first (the expiry's batch)."""
+    return list(
+        Order.objects.filter(status=OrderStatus.PENDING, created_at__lt=cutoff)
+        .order_by("created_at")
+        .values_list("id", flat=True)[:limit]
+    )

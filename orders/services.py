@@ -1,4 +1,8 @@
-"""Every write to orders: creation, payment outcomes, cancellation, staff moves.
+"""Every write to orders: recording, payment outcomes, cancellation, staff moves.
+
+The use cases that compose orders with pricing and payments (placing an order,
+cancelling one, expiring) are one layer up, in ``checkout.services``: this
+module imports neither. The global lock order is in that module's docstring.
 
 An order's status only changes under its row lock and through the transition
 table in ``orders.state``; the change that gives stock back happens once, so
@@ -9,18 +13,19 @@ import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from catalog.stock import ReleaseLine, StockLine, stock_release, stock_reserve
+from catalog.models import ProductVariant
+from catalog.stock import ReleaseLine, stock_release
 from ecommerce.api.ids import PREFIXES, public_id
 from ecommerce.jobs import job_enqueue
 from orders import tasks
 from orders.errors import OrderInvalid
-from orders.models import IdempotencyRecord, Order, OrderItem
+from orders.models import ZERO, IdempotencyRecord, Order, OrderItem
+from orders.signals import order_released
 from orders.state import (
     ORDER_TRANSITIONS,
     STAFF_SETTABLE,
@@ -32,107 +37,92 @@ from orders.state import (
 
 logger = logging.getLogger(__name__)
 
-CENT = Decimal("0.01")
+
+@dataclass(frozen=True)
+class OrderLineRecord:
+    """A priced line, as the checkout computed it from its reserved variant."""
+
+    variant: ProductVariant  # ``variant.product`` loaded
+    quantity: int
+    unit_price: Decimal
+    line_total: Decimal
+    discount: Decimal = ZERO
+    tax: Decimal = ZERO
 
 
 @dataclass(frozen=True)
-class OrderLineInput:
-    """A basket line: a variant, or a simple product (its one variant)."""
+class OrderTotals:
+    """The order's breakdown (API contract, Checkout)."""
 
-    quantity: int
-    product_id: uuid.UUID | None = None
-    variant_id: uuid.UUID | None = None
+    subtotal: Decimal
+    total: Decimal
+    currency: str
+    discount_total: Decimal = ZERO
+    shipping_total: Decimal = ZERO
+    tax_total: Decimal = ZERO
+    prices_include_tax: bool = False
+    shipping_method: dict | None = None
+    discount: dict | None = None
 
 
-def order_create(
+def order_record(
     *,
+    order_id: uuid.UUID,
     user,
-    items: Sequence[OrderLineInput],
+    lines: Sequence[OrderLineRecord],
+    totals: OrderTotals,
     shipping_address: dict[str, str],
     payment_method: str = "card",
-    payment_token: str | None = None,
     idempotency_record: IdempotencyRecord | None = None,
 ) -> Order:
-    """Create a pending order with a processing payment, in one transaction.
+    """Insert a pending order and its lines, inside the caller's transaction.
 
-    Lines that come to the same variant are merged (a simple product's
-    ``product_id`` and its variant's ``variant_id`` too). Rows are locked as
-    ``catalog.stock`` says (products, then variants, in primary-key order),
-    every line is checked, stock is decremented, the name, SKU, options and
-    price are snapshotted from the catalog. The charge job is enqueued when the
-    transaction commits.
-    The payment token is checked with the provider first, outside the
-    transaction (a provider call never runs under row locks).
-    Raises OrderInvalid, ProductUnavailable, QuantityTooLarge, PaymentTokenInvalid (400),
-    InsufficientStock (409); on any error nothing is written.
+    The caller (``checkout.services.order_place``) has reserved the stock and
+    priced the basket; the name, SKU, options and price are snapshotted from
+    the variants here. Two statements (the order, its lines); the returned
+    order has its lines prefetched.
     """
-    from payments import services as payment_services
-    from payments import tasks as payment_tasks
-
-    lines = [
-        StockLine(
-            quantity=item.quantity,
-            product_id=item.product_id,
-            variant_id=item.variant_id,
-            label=f"items[{index}]",
+    if transaction.get_autocommit():
+        raise RuntimeError("An order is recorded inside the checkout's transaction.")
+    order = Order.objects.create(
+        id=order_id,
+        user=user,
+        subtotal=totals.subtotal,
+        discount_total=totals.discount_total,
+        shipping_total=totals.shipping_total,
+        tax_total=totals.tax_total,
+        total=totals.total,
+        currency=totals.currency,
+        prices_include_tax=totals.prices_include_tax,
+        shipping_method=totals.shipping_method,
+        discount=totals.discount,
+        shipping_address=shipping_address,
+        payment_method=payment_method,
+    )
+    order_items = [
+        OrderItem(
+            order=order,
+            product=line.variant.product,
+            variant=line.variant,
+            name=line.variant.product.name,
+            sku=line.variant.sku,
+            options=dict(line.variant.options),
+            unit_price=line.unit_price,
+            quantity=line.quantity,
+            line_total=line.line_total,
+            discount=line.discount,
+            tax=line.tax,
         )
-        for index, item in enumerate(items)
+        for line in lines
     ]
-    payment_services.payment_token_check(token=payment_token)
-    order_id = uuid.uuid4()
-    with transaction.atomic():
-        reserved = stock_reserve(
-            lines=lines, order_id=order_id, max_quantity=settings.ORDER_MAX_QUANTITY
-        )
-        currencies = {line.variant.product.currency for line in reserved}
-        if len(currencies) > 1:
-            raise OrderInvalid(
-                "All items of an order must be priced in one currency.",
-                details={"items": [f"Mixed currencies: {', '.join(sorted(currencies))}."]},
-            )
-        order_items = []
-        for line in reserved:
-            variant = line.variant
-            order_items.append(
-                OrderItem(
-                    product=variant.product,
-                    variant=variant,
-                    name=variant.product.name,
-                    sku=variant.sku,
-                    options=dict(variant.options),
-                    unit_price=variant.price,
-                    quantity=line.quantity,
-                    line_total=(variant.price * line.quantity).quantize(CENT, ROUND_HALF_UP),
-                )
-            )
-        subtotal = sum((item.line_total for item in order_items), Decimal("0.00"))
-        order = Order.objects.create(
-            id=order_id,
-            user=user,
-            subtotal=subtotal,
-            # No shipping or tax model yet: the total is the subtotal.
-            total=subtotal,
-            currency=currencies.pop(),
-            shipping_address=shipping_address,
-            payment_method=payment_method,
-        )
-        for item in order_items:
-            item.order = order
-        OrderItem.objects.bulk_create(order_items)
-        # What ``order.items.all()`` would read back: the response is
-        # rendered from these instead of a second query.
-        order._prefetched_objects_cache = {"items": _prefetched(order, order_items)}
-        payment = payment_services.payment_create(order=order, token=payment_token)
-        if idempotency_record is not None:
-            # Same transaction: a crash can never leave an order whose key
-            # would let a retry create a second one.
-            IdempotencyRecord.objects.filter(pk=idempotency_record.pk).update(order=order)
-        job_enqueue(
-            payment_tasks.payment_charge,
-            payment_id=str(payment.id),
-            queue="payments",
-            retry=payment_tasks.payment_charge_retry(),
-        )
+    OrderItem.objects.bulk_create(order_items)
+    # What ``order.items.all()`` would read back: the response is
+    # rendered from these instead of a second query.
+    order._prefetched_objects_cache = {"items": _prefetched(order, order_items)}
+    if idempotency_record is not None:
+        # Same transaction: a crash can never leave an order whose key
+        # would let a retry create a second one.
+        IdempotencyRecord.objects.filter(pk=idempotency_record.pk).update(order=order)
     return order
 
 
@@ -172,40 +162,35 @@ def order_mark_refunded(*, order_id: uuid.UUID) -> None:
             _move(order, OrderStatus.REFUNDED)
 
 
-def order_cancel(*, order_id: uuid.UUID, reason: str = "Cancelled") -> Order:
-    """Cancel a pending or paid order: stock goes back, a capture is refunded.
+def order_cancel(*, order_id: uuid.UUID) -> Order:
+    """A pending or paid order becomes cancelled: what it holds goes back (``_move``).
 
-    A pending order's charge, if still queued, sees the cancellation and does
-    not charge; if it was already at the provider, its capture is refunded
-    when it lands; one awaiting the customer (requires_action) is cancelled
-    at the provider. Raises IllegalOrderTransition (409) in any other status.
+    The payment's side (a refund, a void) is the caller's:
+    ``checkout.services.order_cancel``, which holds this lock in its own
+    transaction while it reads the payment. Raises IllegalOrderTransition (409)
+    in any other status.
     """
-    from payments import services as payment_services
-    from payments.errors import PaymentFailed
-    from payments.state import REFUNDABLE, PaymentStatus
-
     with transaction.atomic():
         order = _locked(order_id)
         _move(order, OrderStatus.CANCELLED)
-        payment = getattr(order, "payment", None)
-        refund_payment_id = payment.id if payment and payment.status in REFUNDABLE else None
-        awaiting_customer = payment is not None and payment.status == PaymentStatus.REQUIRES_ACTION
-    if awaiting_customer:
-        payment_services.payment_void(order_id=order_id)
-    if refund_payment_id:
-        try:
-            payment_services.refund_create(payment_id=refund_payment_id, reason=reason)
-        except PaymentFailed:
-            # The cancellation stands (stock is back); the money is still
-            # captured and staff retry the refund from the admin.
-            logger.exception("Refund for cancelled order %s failed", order_id)
-    return Order.objects.get(pk=order_id)
+    return order
+
+
+def order_expire(*, order_id: uuid.UUID) -> bool:
+    """A still-pending order is cancelled (expired); False when it is no longer pending."""
+    with transaction.atomic():
+        order = _locked(order_id)
+        if order.status != OrderStatus.PENDING:
+            return False
+        _move(order, OrderStatus.CANCELLED)
+    return True
 
 
 def order_status_set(
     *, order_id: uuid.UUID, status: str, carrier: str = "", tracking_number: str = ""
 ) -> Order:
-    """A staff move (ship, deliver, cancel). Raises IllegalOrderTransition (409).
+    """A staff move: ship or deliver (a cancellation is ``checkout.services.order_status_set``'s,
+    as it refunds). Raises IllegalOrderTransition (409).
 
     Shipping records the shipment (``carrier``, ``tracking_number``, both
     optional, and the time) with the move, under the same lock; the
@@ -221,9 +206,7 @@ def order_status_set(
                 if value
             },
         )
-    if status == OrderStatus.CANCELLED:
-        return order_cancel(order_id=order_id, reason="Cancelled by staff")
-    if status not in STAFF_SETTABLE:
+    if status not in STAFF_SETTABLE - {OrderStatus.CANCELLED}:
         raise IllegalOrderTransition(
             f"Staff cannot set {status} by hand: it follows from the payment.",
             details={"status": [f"Allowed: {', '.join(sorted(STAFF_SETTABLE))}."]},
@@ -237,34 +220,6 @@ def order_status_set(
             order.save(update_fields=["carrier", "tracking_number", "shipped_at", "updated_at"])
         _move(order, status)
     return order
-
-
-def orders_expire_pending() -> int:
-    """Cancel orders pending longer than ORDER_PENDING_TIMEOUT; returns how many.
-
-    A payment still awaiting the customer (requires_action) is cancelled at
-    the provider once its order's cancellation has committed.
-    """
-    from payments import services as payment_services
-
-    cutoff = timezone.now() - timezone.timedelta(seconds=settings.ORDER_PENDING_TIMEOUT)
-    ids = list(
-        Order.objects.filter(status=OrderStatus.PENDING, created_at__lt=cutoff).values_list(
-            "id", flat=True
-        )[:500]
-    )
-    expired = 0
-    for order_id in ids:
-        with transaction.atomic():
-            order = _locked(order_id)
-            if order.status != OrderStatus.PENDING:
-                continue
-            _move(order, OrderStatus.CANCELLED)
-            expired += 1
-        payment_services.payment_void(order_id=order_id)
-    if expired:
-        logger.info("Expired %s pending orders and returned their stock", expired)
-    return expired
 
 
 def _prefetched(order: Order, items: list[OrderItem]):
@@ -293,6 +248,9 @@ def _move(order: Order, target: str) -> None:
             ],
             order_id=order.id,
         )
+        # Same transaction, same lock: a discount code's use comes back with the
+        # stock, exactly once (checkout's receiver).
+        order_released.send(sender=Order, order=order)
     logger.info("Order %s: %s -> %s", public_id(PREFIXES["order"], order.id), order.status, target)
     order.status = target
     order.save(update_fields=["status", "updated_at"])

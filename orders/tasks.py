@@ -3,7 +3,13 @@
 import logging
 
 from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
 from rq import Retry
+
+from ecommerce.api.ids import PREFIXES, public_id
+from orders import idempotency
+from orders.models import Order
 
 logger = logging.getLogger(__name__)
 
@@ -16,11 +22,6 @@ ORDER_EMAIL_STATUSES = ("paid", "shipped", "cancelled", "refunded")
 
 def order_status_email_send(*, order_id: str, status: str) -> bool:
     """E-mail the customer that their order became ``status``: a text and an HTML part."""
-    from django.core.mail import EmailMultiAlternatives
-    from django.template.loader import render_to_string
-
-    from ecommerce.api.ids import PREFIXES, public_id
-    from orders.models import Order
 
     if status not in ORDER_EMAIL_STATUSES:
         raise ValueError(f"No e-mail for status {status!r}")
@@ -58,13 +59,5 @@ def order_email_retry() -> Retry:
     return Retry(max=3, interval=[10, 60, 300])
 
 
-def orders_expire_pending() -> int:
-    from orders.services import orders_expire_pending as expire
-
-    return expire()
-
-
 def idempotency_records_purge() -> int:
-    from orders.idempotency import idempotency_records_purge as purge
-
-    return purge()
+    return idempotency.idempotency_records_purge()

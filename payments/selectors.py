@@ -30,3 +30,8 @@ def payment_next_action(payment: Payment, *, viewer) -> dict | None:
     ):
         return None
     return {"type": payment.next_action_type, "clientSecret": payment.next_action_client_secret}
+
+
+def payment_of_order(*, order_id: uuid.UUID) -> Payment | None:
+    """The order's payment (one per order), or None."""
+    return Payment.objects.filter(order_id=order_id).first()

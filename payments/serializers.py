@@ -5,13 +5,49 @@ from rest_framework import serializers
 
 from ecommerce.api.ids import PREFIXES, PublicIdField
 from ecommerce.api.serializers import StrictInputSerializer
-from orders.serializers import (
-    NextActionField,
-    NextActionOutputSerializer,
-    without_empty_next_action,
-)
 from payments.models import Refund
+from payments.selectors import payment_next_action
 from payments.state import PaymentStatus
+
+
+class NextActionOutputSerializer(serializers.Serializer):
+    type = serializers.CharField(help_text="What the frontend does, e.g. `use_stripe_sdk`.")
+    clientSecret = serializers.CharField(
+        help_text="For Stripe.js `handleNextAction` / `confirmCardPayment`; never cached."
+    )
+
+
+class NextActionField(serializers.Field):
+    """The payment's ``nextAction`` for the viewer in the context, read from the
+    payment itself; the enclosing serializer leaves the key out when there is none."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(source="*", required=False, **kwargs)
+
+    def to_representation(self, payment) -> dict | None:
+        return payment_next_action(payment, viewer=self.context.get("viewer"))
+
+    def to_internal_value(self, data):  # pragma: no cover - output only
+        raise NotImplementedError
+
+
+def without_empty_next_action(data: dict) -> dict:
+    if data.get("nextAction") is None:
+        data.pop("nextAction", None)
+    return data
+
+
+class OrderPaymentOutputSerializer(serializers.Serializer):
+    id = PublicIdField(PREFIXES["payment"])
+    status = serializers.ChoiceField(choices=PaymentStatus.choices)
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    nextAction = extend_schema_field(NextActionOutputSerializer)(NextActionField)(
+        help_text="Only while `requires_action`, and only for the order's owner: how the "
+        "customer finishes the payment (3-D Secure). Absent otherwise."
+    )
+
+    def to_representation(self, instance) -> dict:
+        return without_empty_next_action(super().to_representation(instance))
 
 
 class RefundOutputSerializer(serializers.Serializer):

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from ecommerce.api.errors import ServiceUnavailable
 from ecommerce.api.ids import PREFIXES, parse_public_id, public_id
+from orders import services as order_services
 from orders.models import Order
 from payments.errors import (
     InvalidSignature,
@@ -121,8 +122,6 @@ def payment_charge(*, payment_id: uuid.UUID) -> str:
     or a permanent provider error (logged, shown on /ready, not retried).
     Raises GatewayTransientError while attempts remain.
     """
-    from orders import services as order_services
-
     with transaction.atomic():
         payment = _locked(payment_id)
         if payment is None or payment.status != PaymentStatus.PROCESSING:
@@ -213,8 +212,6 @@ def payment_refresh(*, payment_id: uuid.UUID) -> str:
     longer pending, the provider is told to cancel). ``retry`` on a provider
     error, ``skipped`` when there is nothing to ask.
     """
-    from orders import services as order_services
-
     payment = Payment.objects.filter(pk=payment_id).first()
     state_of = getattr(get_gateway(), "intent_state", None)
     if (
@@ -539,8 +536,6 @@ def payment_capture_record(*, payment_id: uuid.UUID, reference: str) -> tuple[st
     caller refunds once this transaction has committed. Takes the payment's
     row lock, then the order's.
     """
-    from orders import services as order_services
-
     with transaction.atomic():
         payment = _locked(payment_id)
         if payment is None or payment.status not in AWAITING_CAPTURE:
@@ -592,8 +587,6 @@ def _payment_fail(payment_id: uuid.UUID, code: str, message: str) -> bool:
 
 
 def _fail_locked(payment: Payment, code: str, message: str) -> None:
-    from orders import services as order_services
-
     payment_transition_check(payment.status, PaymentStatus.FAILED)
     payment.status = PaymentStatus.FAILED
     payment.failure_code = code[:64]
@@ -606,8 +599,6 @@ def _fail_locked(payment: Payment, code: str, message: str) -> None:
 
 
 def _refund_complete(refund_id: uuid.UUID, reference: str) -> Refund:
-    from orders import services as order_services
-
     with transaction.atomic():
         refund = Refund.objects.select_for_update().get(pk=refund_id)
         if refund.status != Refund.Status.PENDING:

@@ -10,7 +10,7 @@ from django.core.management import get_commands
 
 REPO = Path(__file__).resolve().parents[1]
 README = (REPO / "README.md").read_text()
-PROJECT_APPS = ("ecommerce", "accounts", "catalog", "orders", "payments")
+PROJECT_APPS = ("ecommerce", "accounts", "catalog", "orders", "payments", "checkout")
 
 
 def project_commands() -> set[str]:
@@ -53,9 +53,9 @@ def _route(path: str) -> str:
 
 
 def readme_routes() -> set[tuple[str, str]]:
-    section = README.split("\n## API\n", 1)[1].split("\n## ", 1)[0]
+    # The API table, and the sections' own tables (Catalog lists categories and variants).
     routes = set()
-    for methods, path in re.findall(r"^\| ([A-Z, ]+) \| (/v1/\S+) \|", section, re.M):
+    for methods, path in re.findall(r"^\| ([A-Z, ]+) \| (/v1/\S+) \|", README, re.M):
         routes |= {(method.strip(), _route(path)) for method in methods.split(",")}
     return routes
 

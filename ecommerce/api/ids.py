@@ -13,6 +13,9 @@ PREFIXES = {
     "order": "ord",
     "payment": "pay",
     "media": "img",
+    "shipping_method": "ship",
+    "tax_rate": "tax",
+    "discount_code": "disc",
 }
 
 

@@ -182,6 +182,10 @@ VARIABLES: tuple[Variable, ...] = (
     V("PAYMENT_RETRY_INTERVALS", ListOf(_SECONDS_ONLY, empty=False), "5,30,120"),
     V("PAYMENT_SWEEP_AFTER", Duration(1), "120s"),
     V("ORDER_PENDING_TIMEOUT", Duration(60), "1800s"),
+    # --- checkout (pricing) ---
+    V("PRICES_INCLUDE_TAX", Boolean(), "off"),
+    V("TAX_SHIPPING", Boolean(), "off"),
+    V("TAX_CALCULATOR", DottedPath(), "checkout.tax.TableTaxCalculator"),
     V("IDEMPOTENCY_TTL", Duration(60), "86400s"),
     V("IDEMPOTENCY_LOCK_TIMEOUT", Duration(1), "60s"),
     # --- product media (catalog.media) ---

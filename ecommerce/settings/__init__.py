@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "catalog",
     "orders",
     "payments",
+    "checkout",
 ]
 
 MIDDLEWARE = [
@@ -206,7 +207,7 @@ RQ = {"WORKER_CLASS": env.RQ_WORKER_CLASS, "COMMIT_MODE": "auto"}
 # role): (job by dotted path, queue, every N seconds). See README "Background jobs".
 PERIODIC_JOBS = [
     ("payments.tasks.payments_sweep", "payments", 60),
-    ("orders.tasks.orders_expire_pending", "default", 60),
+    ("checkout.tasks.orders_expire_pending", "default", 60),
     ("orders.tasks.idempotency_records_purge", "default", 3600),
     ("catalog.media.tasks.media_sweep", "media", 600),
     # SimpleJWT's flushexpiredtokens: outstanding and blacklisted refresh tokens past expiry.
@@ -531,4 +532,10 @@ IDEMPOTENCY_TTL = env.IDEMPOTENCY_TTL
 # (its process died) and the key may run again.
 IDEMPOTENCY_LOCK_TIMEOUT = env.IDEMPOTENCY_LOCK_TIMEOUT
 ORDER_MAX_ITEMS = 50
+# Checkout: whether catalog prices include tax (the total is then their sum,
+# tax being the part of it shown as taxTotal), whether shipping is taxed, and
+# the tax calculator (checkout.tax.TaxCalculator; the table of TaxRate rows).
+PRICES_INCLUDE_TAX = env.PRICES_INCLUDE_TAX
+TAX_SHIPPING = env.TAX_SHIPPING
+TAX_CALCULATOR = env.TAX_CALCULATOR
 ORDER_MAX_QUANTITY = 1000

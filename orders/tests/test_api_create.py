@@ -75,9 +75,15 @@ def test_create_answers_201_with_the_contract_order_shape(customer_client, custo
         "status",
         "items",
         "subtotal",
+        "discountTotal",
+        "shippingTotal",
+        "taxTotal",
         "total",
         "currency",
+        "pricesIncludeTax",
         "shippingAddress",
+        "shippingMethod",
+        "discount",
         "paymentMethod",
         "payment",
         "shipment",
@@ -95,6 +101,8 @@ def test_create_answers_201_with_the_contract_order_shape(customer_client, custo
             "unitPrice": Decimal("19.99"),
             "quantity": 3,
             "lineTotal": Decimal("59.97"),
+            "discount": Decimal("0.00"),
+            "tax": Decimal("0.00"),
         }
     ]
     assert data["subtotal"] == Decimal("59.97")
@@ -689,9 +697,10 @@ def test_create_costs_the_same_queries_whatever_the_basket(
 
     # The token's user, the products locked, then their variants, one stock
     # UPDATE of the variants for every line and one of their products' totals,
-    # the stock movements, the order, its items, its payment; and the
-    # transaction's savepoint and release (the test runs inside a transaction).
-    with django_assert_num_queries(11):
+    # the stock movements, the shipping methods and the address's tax rates
+    # (the pricing), the order, its items, its payment; and the transaction's
+    # savepoint and release (the test runs inside a transaction).
+    with django_assert_num_queries(13):
         response = customer_client.post("/v1/orders", body, format="json")
 
     assert response.status_code == 201

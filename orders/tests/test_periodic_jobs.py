@@ -7,7 +7,8 @@ import pytest
 from django.utils import timezone
 
 from catalog.models import Product, StockMovement
-from orders import tasks
+from checkout import tasks
+from orders import tasks as order_tasks
 from orders.models import IdempotencyRecord, Order
 from orders.state import OrderStatus
 from orders.tests.factories import (
@@ -113,7 +114,7 @@ def test_purge_deletes_idempotency_records_past_their_24_hours_only(customer_cli
     )
     django_rq.get_queue("payments").empty()
 
-    job = django_rq.get_queue("default").enqueue(tasks.idempotency_records_purge)
+    job = django_rq.get_queue("default").enqueue(order_tasks.idempotency_records_purge)
     run_jobs()
 
     assert job.return_value() == 1

@@ -9,7 +9,13 @@ ORDER_FIELDS = {
     "status",
     "items",
     "subtotal",
+    "discountTotal",
+    "shippingTotal",
+    "taxTotal",
     "total",
+    "pricesIncludeTax",
+    "shippingMethod",
+    "discount",
     "currency",
     "shippingAddress",
     "paymentMethod",
@@ -58,6 +64,8 @@ def test_order_object_has_the_contract_fields_in_camel_case(schema):
         "unitPrice",
         "quantity",
         "lineTotal",
+        "discount",
+        "tax",
     }
 
 

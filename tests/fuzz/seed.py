@@ -24,8 +24,8 @@ from accounts.models import Role, User  # noqa: E402
 from accounts.tokens import token_pair_issue  # noqa: E402
 from catalog import services as catalog_services  # noqa: E402
 from catalog.models import Category, Product  # noqa: E402
+from checkout import services as checkout_services  # noqa: E402
 from ecommerce.api.ids import PREFIXES, public_id  # noqa: E402
-from orders import services as order_services  # noqa: E402
 from orders.models import Order  # noqa: E402
 from payments import services as payment_services  # noqa: E402
 
@@ -124,9 +124,9 @@ def _categories() -> list[str]:
 
 
 def _order(user: User, products: list[Product], *, outcome: str = "tok_visa") -> Order:
-    return order_services.order_create(
+    return checkout_services.order_place(
         user=user,
-        items=[order_services.OrderLineInput(product_id=p.pk, quantity=2) for p in products],
+        items=[checkout_services.OrderLineInput(product_id=p.pk, quantity=2) for p in products],
         shipping_address={**ADDRESS, "country": "US"},
         payment_token=outcome,
     )
@@ -144,12 +144,12 @@ def _orders_in_every_status(user: User, products: list[Product]) -> list[Order]:
     paid = _charged(_order(user, products[2:4]))
     failed = _charged(_order(user, products[4:5], outcome="tok_chargeDeclined"))
     shipped = _charged(_order(user, products[5:6]))
-    order_services.order_status_set(order_id=shipped.pk, status="shipped")
+    checkout_services.order_status_set(order_id=shipped.pk, status="shipped")
     delivered = _charged(_order(user, products[6:8]))
-    order_services.order_status_set(order_id=delivered.pk, status="shipped")
-    order_services.order_status_set(order_id=delivered.pk, status="delivered")
+    checkout_services.order_status_set(order_id=delivered.pk, status="shipped")
+    checkout_services.order_status_set(order_id=delivered.pk, status="delivered")
     cancelled = _charged(_order(user, products[8:9]))
-    order_services.order_cancel(order_id=cancelled.pk)
+    checkout_services.order_cancel(order_id=cancelled.pk)
     refunded = _charged(_order(user, products[9:10]))
     payment_services.refund_create(payment_id=refunded.payment.pk)
     partly = _charged(_order(user, products[10:12]))

@@ -105,11 +105,16 @@ def customer_ids(customer, customer_order, product, product_media) -> dict[str, 
     from decimal import Decimal
 
     from catalog import services
+    from checkout.models import DiscountCode, ShippingMethod, TaxRate
 
     large = services.variant_add(
         product=product, options={"Size": "L"}, price=Decimal("27"), stock=5
     )
     services.category_create(name="Spare", slug="spare")
+    # The pricing rules staff manage (checkout); none of them is in use.
+    method = ShippingMethod.objects.create(name="Rule", countries=["US"], price=Decimal("9"))
+    rate = TaxRate.objects.create(name="Rule", country="NZ", rate=Decimal("15"))
+    code = DiscountCode.objects.create(code="RULE", kind="free_shipping")
     return {
         "user_id": public_id(PREFIXES["user"], customer.id),
         "order_id": customer_order["id"],
@@ -118,6 +123,9 @@ def customer_ids(customer, customer_order, product, product_media) -> dict[str, 
         "media_id": public_id(PREFIXES["media"], product_media.id),
         "variant_id": public_id(PREFIXES["variant"], large.id),
         "slug": "spare",
+        "method_id": public_id(PREFIXES["shipping_method"], method.id),
+        "rate_id": public_id(PREFIXES["tax_rate"], rate.id),
+        "code_id": public_id(PREFIXES["discount_code"], code.id),
     }
 
 
@@ -130,6 +138,9 @@ MISSING_IDS = {
     "media_id": f"img_{'0' * 31}1",
     "variant_id": f"var_{'0' * 31}1",
     "slug": "no-such-category",
+    "method_id": f"ship_{'0' * 31}1",
+    "rate_id": f"tax_{'0' * 31}1",
+    "code_id": f"disc_{'0' * 31}1",
 }
 
 
@@ -164,6 +175,12 @@ BODIES: dict[tuple[str, str], dict] = {
     ("categories", "POST"): {"name": "Admin Only"},
     ("categories/<str:slug>", "PATCH"): {"name": "Renamed by an admin"},
     ("products/<str:id_or_slug>/media/<str:media_id>", "PATCH"): {"alt": "Changed"},
+    ("shipping-methods", "POST"): {"name": "Admin Only", "countries": ["US"], "price": 5},
+    ("shipping-methods/<str:method_id>", "PATCH"): {"name": "Renamed by an admin"},
+    ("tax-rates", "POST"): {"name": "Admin Only", "country": "US", "rate": 5},
+    ("tax-rates/<str:rate_id>", "PATCH"): {"rate": 12.5},
+    ("discount-codes", "POST"): {"code": "ADMINONLY", "kind": "free_shipping"},
+    ("discount-codes/<str:code_id>", "PATCH"): {"active": False},
 }
 # Write routes that take multipart/form-data instead of JSON.
 MULTIPART_ROUTES = {("products/<str:id_or_slug>/media", "POST")}

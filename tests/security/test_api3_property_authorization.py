@@ -368,6 +368,16 @@ def _walk(
         ("orders/<str:order_id>", "PATCH"): {"status": "shipped"},
         ("payments/<str:payment_id>/refund", "POST"): {"amount": 1, "reason": "walk"},
         ("products/<str:id_or_slug>/media/<str:media_id>", "PATCH"): {"alt": "Walked"},
+        ("checkout/quote", "POST"): {
+            "items": [{"variantId": ids["variant_id"], "quantity": 1}],
+            "shippingAddress": order_body(ids["variant_id"])["shippingAddress"],
+        },
+        ("shipping-methods", "POST"): {"name": f"Walk {who}", "countries": ["US"], "price": 5},
+        ("shipping-methods/<str:method_id>", "PATCH"): {"name": f"Walked {who}"},
+        ("tax-rates", "POST"): {"name": f"Walk {who}", "country": "DE", "rate": 19},
+        ("tax-rates/<str:rate_id>", "PATCH"): {"rate": 12.5},
+        ("discount-codes", "POST"): {"code": f"WALK-{who}", "kind": "free_shipping"},
+        ("discount-codes/<str:code_id>", "PATCH"): {"active": False},
     }
     responses = []
     # Reads first, then writes, then the session's end and deletions, so each

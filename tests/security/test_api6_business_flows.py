@@ -11,8 +11,8 @@ import pytest
 from django.utils import timezone
 
 from catalog.models import Product
+from checkout.tasks import orders_expire_pending
 from orders.models import Order
-from orders.tasks import orders_expire_pending
 from payments.models import Payment
 from tests.security.conftest import order_body
 

@@ -14,7 +14,7 @@ import pytest
 from django.test import Client
 
 from catalog.models import Product
-from orders import services as order_services
+from checkout import services as checkout_services
 from orders.state import OrderStatus
 from orders.tests.factories import (
     SuperuserFactory,
@@ -270,7 +270,7 @@ def test_an_expired_order_in_requires_action_has_its_intent_cancelled(
 ):
     settings.ORDER_PENDING_TIMEOUT = 0
 
-    assert order_services.orders_expire_pending() == 1
+    assert checkout_services.orders_expire_pending() == 1
 
     order = order_of(awaiting)
     assert order.status == OrderStatus.CANCELLED

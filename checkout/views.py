@@ -1,4 +1,5 @@
-"""Thin API views for orders."""
+"""Thin API views of the checkout: quotes, orders (placed, read, moved, cancelled), and
+the pricing rules (shipping methods, tax rates, discount codes)."""
 
 import re
 
@@ -6,25 +7,34 @@ from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsAdminRole
+from checkout import services
+from checkout.models import DiscountCode, ShippingMethod, TaxRate
+from checkout.pricing import shipping_methods_serving
+from checkout.serializers import (
+    DiscountCodeSerializer,
+    OrderCreateInputSerializer,
+    OrderOutputSerializer,
+    QuoteInputSerializer,
+    QuoteOutputSerializer,
+    ShippingMethodListFilterSerializer,
+    ShippingMethodSerializer,
+    TaxRateSerializer,
+)
 from ecommerce.api.card_numbers import card_data_refuse
 from ecommerce.api.errors import ApplicationError
 from ecommerce.api.exceptions import error_body
 from ecommerce.api.ids import PREFIXES, uuid_from_path
 from ecommerce.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageLimitPagination
 from ecommerce.api.renderers import render_json
-from orders import idempotency, selectors, services
+from orders import idempotency, selectors
 from orders.models import Order
-from orders.serializers import (
-    OrderCreateInputSerializer,
-    OrderListFilterSerializer,
-    OrderOutputSerializer,
-    OrderStatusInputSerializer,
-)
+from orders.serializers import OrderListFilterSerializer, OrderStatusInputSerializer
 from orders.state import OrderStatus
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -101,6 +111,17 @@ _ORDER_STATUS_REQUEST = {
 _ORDER_LIST_SCHEMA = PageLimitPagination().get_paginated_response_schema(
     {"type": "array", "items": {"$ref": "#/components/schemas/OrderOutput"}}
 )
+
+
+def _line_inputs(items: list[dict]) -> list[services.OrderLineInput]:
+    return [
+        services.OrderLineInput(
+            product_id=line.get("productId"),
+            variant_id=line.get("variantId"),
+            quantity=line["quantity"],
+        )
+        for line in items
+    ]
 
 
 def _order_output(order: Order, viewer=None) -> dict:
@@ -188,7 +209,11 @@ class OrderListCreateView(APIView):
             "(`tok_visa`, `tok_chargeDeclined`, `tok_threeDSecure`...), with Stripe a "
             "PaymentMethod id (`pm_...`) made by Stripe.js; one the provider cannot charge "
             "is 400 on `paymentToken`. Card numbers are never accepted: a body carrying one "
-            "(13 to 19 digits passing the Luhn check, in any field) is 400 validation_error."
+            "(13 to 19 digits passing the Luhn check, in any field) is 400 validation_error. "
+            "Priced as `POST /v1/checkout/quote` prices the same body: `shippingMethod` (or the "
+            "cheapest method for the address), `discountCode`, tax; the payment is for `total`. "
+            "An unknown or unserving method, an address no method serves, an invalid code or a "
+            "basket mixing currencies is 400 naming the field; nothing is reserved or counted."
         ),
     )
     def post(self, request: Request) -> Response | HttpResponse:
@@ -230,19 +255,14 @@ class OrderListCreateView(APIView):
 
     @staticmethod
     def _create(request: Request, data: dict, record=None) -> Order:
-        return services.order_create(
+        return services.order_place(
             user=request.user,
-            items=[
-                services.OrderLineInput(
-                    product_id=line.get("productId"),
-                    variant_id=line.get("variantId"),
-                    quantity=line["quantity"],
-                )
-                for line in data["items"]
-            ],
+            items=_line_inputs(data["items"]),
             shipping_address=dict(data["shippingAddress"]),
             payment_method=data["paymentMethod"],
             payment_token=data.get("paymentToken") or None,
+            shipping_method_id=data.get("shippingMethod"),
+            discount_code=data.get("discountCode") or None,
             idempotency_record=record,
         )
 
@@ -323,3 +343,237 @@ class OrderCancelView(APIView):
         order = _visible_order(request, order_id)
         services.order_cancel(order_id=order.id)
         return _private(Response(_order_output(_visible_order(request, order_id), request.user)))
+
+
+class QuoteView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        tags=["checkout"],
+        request=QuoteInputSerializer,
+        responses={
+            200: QuoteOutputSerializer,
+            400: OpenApiResponse(
+                description="validation_error naming the field: a line, `shippingMethod`, "
+                "`shippingAddress.country`, `discountCode`, `items` (mixed currencies)."
+            ),
+        },
+        auth=[],
+        summary="Price a basket: shipping, discount and tax, as an order would be charged",
+        description=(
+            "The same computation as `POST /v1/orders`: the same body at the same moment gives "
+            "the same figures to the cent. Nothing is reserved or counted. Public; with a token "
+            "the code's per-customer limit is checked for that customer."
+        ),
+    )
+    def post(self, request: Request) -> Response:
+        card_data_refuse(request.data)
+        body = QuoteInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        address = data.get("shippingAddress")
+        quote = services.checkout_quote(
+            items=_line_inputs(data["items"]),
+            shipping_address=dict(address) if address else None,
+            shipping_method_id=data.get("shippingMethod"),
+            discount_code=data.get("discountCode") or None,
+            customer=request.user if request.user.is_authenticated else None,
+        )
+        return _private(Response(QuoteOutputSerializer(quote).data))
+
+
+class ReadPublicWriteAdmin(BasePermission):
+    """Anyone reads; writes are for role admin (401 anonymous, 403 customer)."""
+
+    def has_permission(self, request: Request, view) -> bool:
+        return request.method in SAFE_METHODS or IsAdminRole().has_permission(request, view)
+
+
+def _admin_only(view: APIView, request: Request) -> None:
+    if not IsAdminRole().has_permission(request, view):
+        view.permission_denied(request, message=IsAdminRole.message)
+
+
+def _rule_views(
+    *,
+    serializer,
+    prefix: str,
+    tag: str,
+    noun: str,
+    save,
+    list_queryset,
+    parameter: str,
+    public_list: bool = False,
+):
+    """The list/create and detail/update/delete views of one kind of pricing rule."""
+    id_parameter = OpenApiParameter(
+        parameter, str, OpenApiParameter.PATH, description=f"`{prefix}_<32 hex digits>`."
+    )
+    not_found = OpenApiResponse(description=f"No such {noun} (not_found).")
+
+    def find(rule_id: str):
+        rule = (
+            list_queryset(include_inactive=True).filter(pk=uuid_from_path(prefix, rule_id)).first()
+        )
+        if rule is None:
+            raise NotFound()
+        return rule
+
+    class ListView(APIView):
+        permission_classes = [ReadPublicWriteAdmin] if public_list else [IsAdminRole]
+
+        def get(self, request: Request) -> Response:
+            return Response(serializer(self.rules(request), many=True).data)
+
+        def rules(self, request: Request):
+            return list_queryset(include_inactive=True)
+
+        @extend_schema(
+            tags=[tag],
+            request=serializer,
+            responses={201: serializer, 400: OpenApiResponse(description="validation_error.")},
+            summary=f"Create a {noun} (admin)",
+        )
+        def post(self, request: Request) -> Response:
+            body = serializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            rule = save(instance=None, **body.validated_data)
+            return Response(serializer(find(f"{prefix}_{rule.pk.hex}")).data, status=201)
+
+    class DetailView(APIView):
+        permission_classes = [IsAdminRole]
+
+        @extend_schema(
+            tags=[tag],
+            parameters=[id_parameter],
+            responses={200: serializer, 404: not_found},
+            summary=f"One {noun} (admin)",
+        )
+        def get(self, request: Request, **path) -> Response:
+            return Response(serializer(find(path[parameter])).data)
+
+        @extend_schema(
+            tags=[tag],
+            parameters=[id_parameter],
+            request=serializer(partial=True),
+            responses={
+                200: serializer,
+                400: OpenApiResponse(description="validation_error."),
+                404: not_found,
+            },
+            summary=f"Change a {noun} (admin)",
+        )
+        def patch(self, request: Request, **path) -> Response:
+            rule = find(path[parameter])
+            body = serializer(rule, data=request.data, partial=True)
+            body.is_valid(raise_exception=True)
+            save(instance=rule, **body.validated_data)
+            return Response(serializer(find(path[parameter])).data)
+
+        @extend_schema(
+            tags=[tag],
+            parameters=[id_parameter],
+            responses={204: None, 404: not_found, 409: OpenApiResponse(description="conflict.")},
+            summary=f"Delete a {noun} (admin)",
+        )
+        def delete(self, request: Request, **path) -> Response:
+            services.pricing_rule_delete(rule=find(path[parameter]))
+            return Response(status=status.HTTP_204_NO_CONTENT)
+
+    return ListView, DetailView
+
+
+def _shipping_methods(*, include_inactive: bool = False):
+    methods = ShippingMethod.objects.all()
+    return methods if include_inactive else methods.filter(active=True)
+
+
+def _tax_rates(*, include_inactive: bool = False):
+    return TaxRate.objects.select_related("category")
+
+
+def _discount_codes(*, include_inactive: bool = False):
+    return DiscountCode.objects.prefetch_related("categories")
+
+
+_ShippingListBase, ShippingMethodDetailView = _rule_views(
+    serializer=ShippingMethodSerializer,
+    prefix=PREFIXES["shipping_method"],
+    tag="checkout",
+    noun="shipping method",
+    save=services.shipping_method_save,
+    list_queryset=_shipping_methods,
+    parameter="method_id",
+    public_list=True,
+)
+_TaxListBase, TaxRateDetailView = _rule_views(
+    serializer=TaxRateSerializer,
+    prefix=PREFIXES["tax_rate"],
+    tag="checkout",
+    noun="tax rate",
+    save=services.tax_rate_save,
+    list_queryset=_tax_rates,
+    parameter="rate_id",
+)
+_CodeListBase, DiscountCodeDetailView = _rule_views(
+    serializer=DiscountCodeSerializer,
+    prefix=PREFIXES["discount_code"],
+    tag="checkout",
+    noun="discount code",
+    save=services.discount_code_save,
+    list_queryset=_discount_codes,
+    parameter="code_id",
+)
+
+
+class ShippingMethodListView(_ShippingListBase):
+    @extend_schema(
+        tags=["checkout"],
+        parameters=[ShippingMethodListFilterSerializer],
+        responses={200: ShippingMethodSerializer(many=True)},
+        auth=[],
+        operation_id="shipping_methods_list",
+        summary="Shipping methods that ship to an address (public)",
+        description=(
+            "With `country` (and `state`), the active methods that ship there, cheapest first; "
+            "`price` is the method's price for an empty basket. An admin sees every method, "
+            "inactive ones too, and may filter them the same way."
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        filters = ShippingMethodListFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        admin = IsAdminRole().has_permission(request, self)
+        country = filters.validated_data.get("country")
+        if country:
+            methods = shipping_methods_serving(
+                country=country,
+                state=filters.validated_data.get("state", ""),
+                include_inactive=admin,
+            )
+        else:
+            methods = list(_shipping_methods(include_inactive=admin))
+        methods.sort(key=lambda m: (m.price, m.max_days, m.name, m.pk))
+        return Response(ShippingMethodSerializer(methods, many=True).data)
+
+
+class TaxRateListView(_TaxListBase):
+    @extend_schema(
+        tags=["checkout"],
+        responses={200: TaxRateSerializer(many=True)},
+        operation_id="tax_rates_list",
+        summary="Every tax rate (admin)",
+    )
+    def get(self, request: Request) -> Response:
+        return super().get(request)
+
+
+class DiscountCodeListView(_CodeListBase):
+    @extend_schema(
+        tags=["checkout"],
+        responses={200: DiscountCodeSerializer(many=True)},
+        operation_id="discount_codes_list",
+        summary="Every discount code, with its uses (admin)",
+    )
+    def get(self, request: Request) -> Response:
+        return super().get(request)

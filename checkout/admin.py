@@ -1,4 +1,9 @@
-"""Staff views of orders: money is read-only; status moves go through services."""
+"""Staff views of orders and of the pricing rules.
+
+Orders: money is read-only; status moves go through services (a cancellation
+refunds, so the order admin lives here, above payments). Shipping methods, tax
+rates and discount codes are edited with their models' validation.
+"""
 
 import uuid
 from decimal import Decimal
@@ -16,19 +21,21 @@ from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
 from django.utils.translation import ngettext
 
+from checkout import services
+from checkout.models import DiscountCode, ShippingMethod, TaxRate
 from ecommerce.admin_public_ids import PublicIdAdminMixin, admin_link
 from ecommerce.api.errors import ApplicationError
 from ecommerce.api.ids import PREFIXES
-from orders import services
 from orders.models import Order, OrderItem
 from orders.state import OrderStatus
+from payments import services as payment_services
 
 
 class OrderItemInline(admin.TabularInline):
     model = OrderItem
     extra = 0
     can_delete = False
-    fields = ("product", "name", "unit_price", "quantity", "line_total")
+    fields = ("product", "name", "sku", "unit_price", "quantity", "line_total", "discount", "tax")
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
@@ -115,16 +122,15 @@ class OrderAdmin(PublicIdAdminMixin, admin.ModelAdmin):
     inlines = [OrderItemInline]
     fieldsets = (
         (None, {"fields": ("public_id", "customer", "status", "created_at", "updated_at")}),
-        ("Money", {"fields": ("subtotal", "total", "currency", "payment_method", "payment_link")}),
-        ("Shipping", {"fields": ("shipping_address_lines", "shipment")}),
+        ("Money", {"fields": ("breakdown", "payment_method", "payment_link")}),
+        ("Shipping", {"fields": ("shipping_address_lines", "shipping_method_line", "shipment")}),
     )
     readonly_fields = (
         "public_id",
         "customer",
         "status",
-        "subtotal",
-        "total",
-        "currency",
+        "breakdown",
+        "shipping_method_line",
         "shipping_address_lines",
         "shipment",
         "payment_method",
@@ -154,6 +160,33 @@ class OrderAdmin(PublicIdAdminMixin, admin.ModelAdmin):
         return format_html(
             "<address>{}</address>", format_html_join("", "{}<br>", ((line,) for line in lines))
         )
+
+    @admin.display(description="Breakdown")
+    def breakdown(self, order: Order) -> str:
+        """Subtotal, discount, shipping, tax and total, as the customer was charged."""
+        rows = [("Subtotal", order.subtotal)]
+        discount = order.discount or {}
+        rows.append(
+            (f"Discount ({discount['code']})" if discount else "Discount", -order.discount_total)
+        )
+        rows.append(("Shipping", order.shipping_total))
+        rows.append(("Tax (included)" if order.prices_include_tax else "Tax", order.tax_total))
+        rows.append(("Total", order.total))
+        return format_html(
+            '<table class="order-breakdown">{}</table>',
+            format_html_join(
+                "",
+                "<tr><th>{}</th><td>{} {}</td></tr>",
+                ((label, amount, order.currency) for label, amount in rows),
+            ),
+        )
+
+    @admin.display(description="Shipping method")
+    def shipping_method_line(self, order: Order) -> str:
+        method = order.shipping_method
+        if not method:
+            return "None (no shipping charged)."
+        return f"{method['name']} ({method['price']} {order.currency})"
 
     @admin.display(description="Shipment")
     def shipment(self, order: Order) -> str:
@@ -251,8 +284,6 @@ class OrderAdmin(PublicIdAdminMixin, admin.ModelAdmin):
 
         A paid, shipped or delivered order becomes ``refunded`` once nothing is left.
         """
-        from payments import services as payment_services
-
         form = RefundForm(request.POST if "apply" in request.POST else None)
         if not form.is_valid():
             return TemplateResponse(
@@ -296,3 +327,140 @@ def _uuid_or_none(value: object) -> uuid.UUID | None:
         return uuid.UUID(str(value))
     except ValueError:
         return None
+
+
+class ListOfCodesField(forms.CharField):
+    """A list typed as ``US, CA``: what the JSON list fields hold."""
+
+    def __init__(self, *, upper: bool = False, **kwargs) -> None:
+        self.upper = upper
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        if isinstance(value, list):
+            return ", ".join(value)
+        return value
+
+    def to_python(self, value) -> list[str]:
+        text = super().to_python(value)
+        items = [part.strip() for part in text.split(",") if part.strip()]
+        return [item.upper() for item in items] if self.upper else items
+
+
+class ShippingMethodForm(forms.ModelForm):
+    countries = ListOfCodesField(
+        upper=True, help_text="ISO 3166-1 alpha-2 codes, comma-separated: US, CA."
+    )
+    states = ListOfCodesField(
+        required=False, help_text="Comma-separated (CA, NY); empty: the whole of each country."
+    )
+
+    class Meta:
+        model = ShippingMethod
+        fields = (
+            "name",
+            "countries",
+            "states",
+            "price",
+            "price_per_kg",
+            "free_from",
+            "currency",
+            "min_days",
+            "max_days",
+            "active",
+        )
+
+
+@admin.register(ShippingMethod)
+class ShippingMethodAdmin(PublicIdAdminMixin, admin.ModelAdmin):
+    form = ShippingMethodForm
+    public_id_prefix = PREFIXES["shipping_method"]
+    list_display = (
+        "name",
+        "zone",
+        "price",
+        "price_per_kg",
+        "free_from",
+        "currency",
+        "days",
+        "active",
+    )
+    list_filter = ("active", "currency")
+    search_fields = ("name",)
+    fields = (
+        "name",
+        "countries",
+        "states",
+        "price",
+        "price_per_kg",
+        "free_from",
+        "currency",
+        "min_days",
+        "max_days",
+        "active",
+    )
+
+    @admin.display(description="Ships to")
+    def zone(self, method: ShippingMethod) -> str:
+        where = ", ".join(method.countries)
+        return f"{where} ({', '.join(method.states)})" if method.states else where
+
+    @admin.display(description="Days")
+    def days(self, method: ShippingMethod) -> str:
+        return f"{method.min_days}-{method.max_days}"
+
+
+@admin.register(TaxRate)
+class TaxRateAdmin(PublicIdAdminMixin, admin.ModelAdmin):
+    public_id_prefix = PREFIXES["tax_rate"]
+    list_display = ("name", "country", "state", "category", "rate")
+    list_filter = ("country",)
+    search_fields = ("name", "country", "state")
+    list_select_related = ("category",)
+    fields = ("name", "country", "state", "category", "rate")
+
+
+@admin.register(DiscountCode)
+class DiscountCodeAdmin(PublicIdAdminMixin, admin.ModelAdmin):
+    public_id_prefix = PREFIXES["discount_code"]
+    list_display = (
+        "code",
+        "kind",
+        "value",
+        "starts_at",
+        "ends_at",
+        "uses",
+        "max_uses",
+        "remaining",
+        "active",
+    )
+    list_filter = ("kind", "active")
+    search_fields = ("code",)
+    filter_horizontal = ("categories",)
+    readonly_fields = ("uses", "remaining")
+    fields = (
+        "code",
+        "kind",
+        "value",
+        "currency",
+        "starts_at",
+        "ends_at",
+        "min_subtotal",
+        "categories",
+        "max_uses",
+        "max_uses_per_customer",
+        "uses",
+        "remaining",
+        "active",
+    )
+
+    @admin.display(description="Remaining uses")
+    def remaining(self, code: DiscountCode) -> str:
+        remaining = code.remaining_uses
+        return "unlimited" if remaining is None else str(remaining)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        # A code orders used keeps its row (the audit counts its uses): deactivate it.
+        if obj is not None and obj.redemptions.exists():
+            return False
+        return super().has_delete_permission(request, obj)
