@@ -358,7 +358,9 @@ class QuoteView(APIView):
                 "`shippingAddress.country`, `discountCode`, `items` (mixed currencies)."
             ),
         },
-        auth=[],
+        # Public, and a token is optional: with one, the code's per-customer
+        # limit is checked for that customer.
+        auth=[{"jwtAuth": []}, {}],
         summary="Price a basket: shipping, discount and tax, as an order would be charged",
         description=(
             "The same computation as `POST /v1/orders`: the same body at the same moment gives "

@@ -170,6 +170,8 @@ def _component(schema: dict, name: str) -> dict:
 
 def test_the_quote_is_documented_with_the_contract_breakdown(schema):
     operation = schema["paths"]["/v1/checkout/quote"]["post"]
+    # Public, with an optional token (the code's per-customer limit).
+    assert operation["security"] == [{"jwtAuth": []}, {}]
     request = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
 
     body = _component(schema, request.rsplit("/", 1)[1])
