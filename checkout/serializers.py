@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import validate_slug
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -10,7 +11,12 @@ from catalog.models import Category
 from checkout.models import DiscountCode, TaxRate
 from checkout.pricing import Quote
 from ecommerce.api.ids import PREFIXES, PublicIdField
-from ecommerce.api.serializers import StrictInputSerializer
+from ecommerce.api.serializers import (
+    JSONBooleanField,
+    JSONIntegerField,
+    JSONStringField,
+    StrictInputSerializer,
+)
 from orders.serializers import (
     CountryCodeField,
     OrderItemOutputSerializer,
@@ -160,12 +166,12 @@ class OrderOutputSerializer(serializers.Serializer):
 # --- The pricing rules (admin endpoints) -------------------------------------------
 
 
-class ShippingMethodSerializer(serializers.Serializer):
+class ShippingMethodSerializer(StrictInputSerializer):
     id = PublicIdField(PREFIXES["shipping_method"], read_only=True)
     name = serializers.CharField(max_length=100)
     countries = serializers.ListField(child=CountryCodeField(), min_length=1, max_length=250)
     states = serializers.ListField(
-        child=serializers.CharField(max_length=100), max_length=100, required=False, default=list
+        child=JSONStringField(max_length=100), max_length=100, required=False, default=list
     )
     price = serializers.DecimalField(**NON_NEGATIVE)
     pricePerKg = serializers.DecimalField(**NON_NEGATIVE, source="price_per_kg", required=False)
@@ -173,13 +179,9 @@ class ShippingMethodSerializer(serializers.Serializer):
         **NON_NEGATIVE, source="free_from", required=False, allow_null=True
     )
     currency = serializers.RegexField(r"^[A-Z]{3}$", required=False, default="USD")
-    minDays = serializers.IntegerField(
-        min_value=0, max_value=365, source="min_days", required=False
-    )
-    maxDays = serializers.IntegerField(
-        min_value=0, max_value=365, source="max_days", required=False
-    )
-    active = serializers.BooleanField(required=False, default=True)
+    minDays = JSONIntegerField(min_value=0, max_value=365, source="min_days", required=False)
+    maxDays = JSONIntegerField(min_value=0, max_value=365, source="max_days", required=False)
+    active = JSONBooleanField(required=False, default=True)
 
     def validate(self, attrs: dict) -> dict:
         instance = self.instance
@@ -194,8 +196,15 @@ class CategorySlugField(serializers.SlugRelatedField):
     def __init__(self, **kwargs) -> None:
         super().__init__(slug_field="slug", queryset=Category.objects.all(), **kwargs)
 
+    def run_validation(self, data=serializers.empty):
+        # DRF turns "" into null for a relation, and looks 5 up as "5"; the
+        # schema says a slug or null.
+        if data is not serializers.empty and (data == "" or not isinstance(data, str | None)):
+            self.fail("invalid")
+        return super().run_validation(data)
 
-class TaxRateSerializer(serializers.Serializer):
+
+class TaxRateSerializer(StrictInputSerializer):
     id = PublicIdField(PREFIXES["tax_rate"], read_only=True)
     name = serializers.CharField(max_length=100)
     country = CountryCodeField()
@@ -219,7 +228,7 @@ class TaxRateSerializer(serializers.Serializer):
         return data
 
 
-class DiscountCodeSerializer(serializers.Serializer):
+class DiscountCodeSerializer(StrictInputSerializer):
     id = PublicIdField(PREFIXES["discount_code"], read_only=True)
     code = serializers.RegexField(r"^[A-Za-z0-9_-]{1,50}$", max_length=50)
     kind = serializers.ChoiceField(choices=DiscountCode.Kind.choices)
@@ -231,12 +240,14 @@ class DiscountCodeSerializer(serializers.Serializer):
         **NON_NEGATIVE, source="min_subtotal", required=False, allow_null=True
     )
     categories = serializers.ListField(
-        child=serializers.SlugField(max_length=100), required=False, max_length=100
+        child=JSONStringField(max_length=100, validators=[validate_slug]),
+        required=False,
+        max_length=100,
     )
-    maxUses = serializers.IntegerField(
+    maxUses = JSONIntegerField(
         source="max_uses", min_value=1, max_value=10**9, required=False, allow_null=True
     )
-    maxUsesPerCustomer = serializers.IntegerField(
+    maxUsesPerCustomer = JSONIntegerField(
         source="max_uses_per_customer",
         min_value=1,
         max_value=10**9,
@@ -244,7 +255,7 @@ class DiscountCodeSerializer(serializers.Serializer):
         allow_null=True,
     )
     uses = serializers.IntegerField(read_only=True)
-    active = serializers.BooleanField(required=False, default=True)
+    active = JSONBooleanField(required=False, default=True)
 
     def to_representation(self, instance: DiscountCode) -> dict:
         data = super().to_representation(

@@ -412,6 +412,10 @@ def _rule_views(
         parameter, str, OpenApiParameter.PATH, description=f"`{prefix}_<32 hex digits>`."
     )
     not_found = OpenApiResponse(description=f"No such {noun} (not_found).")
+    duplicate = OpenApiResponse(
+        description="conflict: one like it exists (a code in any case; a tax rate for the "
+        "same country, state and category)."
+    )
 
     def find(rule_id: str):
         rule = (
@@ -433,7 +437,11 @@ def _rule_views(
         @extend_schema(
             tags=[tag],
             request=serializer,
-            responses={201: serializer, 400: OpenApiResponse(description="validation_error.")},
+            responses={
+                201: serializer,
+                400: OpenApiResponse(description="validation_error."),
+                409: duplicate,
+            },
             summary=f"Create a {noun} (admin)",
         )
         def post(self, request: Request) -> Response:
@@ -462,6 +470,7 @@ def _rule_views(
                 200: serializer,
                 400: OpenApiResponse(description="validation_error."),
                 404: not_found,
+                409: duplicate,
             },
             summary=f"Change a {noun} (admin)",
         )

@@ -2,14 +2,18 @@
 payment, and the create body, are checkout.serializers'."""
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ecommerce.api.countries import country_code_problem
+from ecommerce.api.countries import COUNTRY_CODES, country_code_problem
 from ecommerce.api.ids import PREFIXES, PublicIdField
 from ecommerce.api.serializers import JSONIntegerField, StrictInputSerializer
 from orders.state import OrderStatus
 
 
+# The schema lists the assigned codes: "two letters" would let a client send
+# "00" or "XX" in the belief that the server takes them.
+@extend_schema_field({"type": "string", "enum": list(COUNTRY_CODES)})
 class CountryCodeField(serializers.CharField):
     """An ISO 3166-1 alpha-2 code (``US``), any case on the way in, upper case after."""
 

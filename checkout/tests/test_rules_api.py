@@ -47,6 +47,11 @@ def test_an_admin_creates_changes_and_deletes_a_shipping_method(admin_client_api
         ("price", "-1.00"),
         ("pricePerKg", "-0.01"),
         ("maxDays", 0),
+        # JSON types as the schema states them (fuzz findings): no coercion.
+        ("active", 0),
+        ("states", [0]),
+        ("minDays", "2"),
+        ("unknown", 1),
     ],
 )
 def test_a_bad_shipping_method_is_refused_naming_the_field(admin_client_api, field, value):
@@ -83,7 +88,16 @@ def test_tax_rates_are_for_admins_and_unique_per_place_and_category(
 
 
 @pytest.mark.parametrize(
-    ("field", "value"), [("rate", "-1"), ("rate", "100.5"), ("country", "USA"), ("country", "QQ")]
+    ("field", "value"),
+    [
+        ("rate", "-1"),
+        ("rate", "100.5"),
+        ("country", "USA"),
+        ("country", "QQ"),
+        ("category", 0),
+        ("category", ""),
+        ("category", "nowhere"),
+    ],
 )
 def test_a_bad_tax_rate_is_refused(admin_client_api, field, value):
     body = {"name": "Bad", "country": "US", "rate": "5"}
@@ -96,11 +110,11 @@ def test_a_bad_tax_rate_is_refused(admin_client_api, field, value):
 
 def test_a_discount_code_shows_its_uses_read_only(admin_client_api, customer_client):
     mug = product_make(stock=5)
-    created = admin_client_api.post(
-        "/v1/discount-codes",
-        {"code": "Spring", "kind": "percentage", "value": "15", "maxUses": 10, "uses": 99},
-        format="json",
-    )
+    body = {"code": "Spring", "kind": "percentage", "value": "15", "maxUses": 10}
+    refused = admin_client_api.post("/v1/discount-codes", {**body, "uses": 99}, format="json")
+    assert refused.status_code == 400
+    assert refused.json()["error"]["details"] == {"uses": ["This field cannot be changed."]}
+    created = admin_client_api.post("/v1/discount-codes", body, format="json")
     assert created.status_code == 201, created.content
     code_id = created.json()["data"]["id"]
     assert (
@@ -132,6 +146,9 @@ def test_a_code_taken_in_another_case_is_a_conflict(admin_client_api):
         ({"kind": "fixed", "value": "0"}, "value"),
         ({"kind": "bogus"}, "kind"),
         ({"kind": "fixed", "value": "5", "categories": ["nowhere"]}, "categories"),
+        ({"kind": "fixed", "value": "5", "categories": [5]}, "categories"),
+        ({"kind": "fixed", "value": "5", "maxUses": "5"}, "maxUses"),
+        ({"kind": "fixed", "value": "5", "active": "yes"}, "active"),
         (
             {
                 "kind": "fixed",

@@ -2,7 +2,9 @@
 
 from django_countries import countries
 
-_CODES = frozenset(code for code, _ in countries)
+# Sorted, for the schema's enum (orders.serializers.CountryCodeField).
+COUNTRY_CODES = tuple(sorted(code for code, _ in countries))
+_CODES = frozenset(COUNTRY_CODES)
 
 
 def country_code_problem(code: object) -> str | None:

@@ -24,6 +24,28 @@ class JSONIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
+class JSONStringField(serializers.CharField):
+    """A JSON string and nothing else, where StrictInputSerializer's own check
+    does not reach (a list's items): DRF's CharField turns ``5`` into ``"5"``."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class JSONBooleanField(serializers.BooleanField):
+    """A JSON ``true`` or ``false`` and nothing else: ``0``, ``"yes"`` and ``"true"`` are refused.
+
+    DRF's BooleanField takes a dozen spellings; the schema says boolean.
+    """
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
 class StrictListSerializer(serializers.ListSerializer):
     """``many=True`` inputs: one error entry per item, ``{}`` for the valid ones.
 

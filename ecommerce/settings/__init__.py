@@ -313,6 +313,7 @@ SPECTACULAR_SETTINGS = {
         "OrderStatusEnum": "orders.state.OrderStatus",
         "PaymentStatusEnum": "payments.state.PaymentStatus",
         "RefundStatusEnum": "payments.models.Refund.Status",
+        "CountryCodeEnum": "ecommerce.api.countries.COUNTRY_CODES",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

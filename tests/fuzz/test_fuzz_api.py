@@ -153,6 +153,27 @@ _CATEGORY_WRITES = {"POST /v1/categories", "PATCH /v1/categories/{slug}"}
 # Contract, Orders: "Unknown or deleted product → 400 validation_error naming
 # the line"; lines in two currencies are refused the same way.
 _ORDER_LINE = re.compile(r"^items(\[\d+\])?$")
+# An order and a quote price the basket alike (Checkout): besides its lines, a
+# shipping method or a discount code the shop does not have, or that does not
+# apply (expired, used up, below its minimum...), and an address no method
+# serves are refused naming that field; which exist is the server's state.
+_PRICED_BASKETS = {"POST /v1/orders", "POST /v1/checkout/quote"}
+_CHECKOUT_FIELDS = {"shippingMethod", "discountCode", "shippingAddress.country"}
+# Contract, Checkout, the pricing rules: rules across fields and rows. A
+# shipping method's maxDays is at least its minDays; a tax rate's category and
+# a code's categories must exist; a percentage or fixed code takes off more
+# than 0 (a percentage at most 100), and its window ends after it starts.
+_RULE_IDS = {"shipping-methods": "method_id", "tax-rates": "rate_id", "discount-codes": "code_id"}
+_RULE_FIELDS = {
+    "shipping-methods": {"maxDays"},
+    "tax-rates": {"category"},
+    "discount-codes": {"value", "endsAt", "categories"},
+}
+_RULE_WRITES = {
+    f"{method} /v1/{path}": fields
+    for route, fields in _RULE_FIELDS.items()
+    for method, path in (("POST", route), ("PATCH", f"{route}/{{{_RULE_IDS[route]}}}"))
+}
 
 
 # Unknown query parameters and headers are ignored, as by most HTTP APIs (a
@@ -209,10 +230,12 @@ def _keep_failure(identity: str, context: Any, failure: Any, case: Any, response
         if not details:
             return False
     fields = set(details)
-    if label == "POST /v1/orders" and code == "validation_error":
+    if label in _PRICED_BASKETS and code == "validation_error":
         if details and all(message == _CARD_REFUSAL for message in details.values()):
             return False
-        return not all(map(_ORDER_LINE.match, fields))
+        return not all(_ORDER_LINE.match(field) or field in _CHECKOUT_FIELDS for field in fields)
+    if label in _RULE_WRITES and code == "validation_error":
+        return not fields <= _RULE_WRITES[label]
     if label in _USER_WRITES and identity != "admin" and code == "validation_error":
         # Contract, Users: `role` can be changed by an admin only (400 naming it).
         return fields != {"role"}
