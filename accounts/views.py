@@ -26,7 +26,7 @@ from accounts.serializers import (
 )
 from accounts.tokens import FAMILY_CLAIM, token_family_revoke_by_token, token_pair_rotate
 from ecommerce.api.ids import PREFIXES, uuid_from_path
-from ecommerce.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageLimitPagination
+from ecommerce.api.pagination import PAGE_LIMIT_PARAMETERS, PageLimitPagination
 from ecommerce.throttling import LoginRateThrottle
 
 _USER_ID = OpenApiParameter(
@@ -287,18 +287,7 @@ class UserListView(APIView):
         tags=["users"],
         parameters=[
             UserListFilterSerializer,
-            OpenApiParameter(
-                "page", int, required=False, description="Page number, from 1 (default 1)."
-            ),
-            OpenApiParameter(
-                "limit",
-                int,
-                required=False,
-                description=(
-                    f"Items per page (default {DEFAULT_LIMIT}); above {MAX_LIMIT} is "
-                    f"clamped to {MAX_LIMIT}."
-                ),
-            ),
+            *PAGE_LIMIT_PARAMETERS,
         ],
         responses={200: OpenApiResponse(_USER_LIST_SCHEMA)},
         operation_id="users_list",

@@ -30,7 +30,7 @@ from ecommerce.api.card_numbers import card_data_refuse
 from ecommerce.api.errors import ApplicationError
 from ecommerce.api.exceptions import error_body
 from ecommerce.api.ids import PREFIXES, uuid_from_path
-from ecommerce.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageLimitPagination
+from ecommerce.api.pagination import PAGE_LIMIT_PARAMETERS, PageLimitPagination
 from ecommerce.api.renderers import render_json
 from orders import idempotency, selectors
 from orders.models import Order
@@ -151,18 +151,7 @@ class OrderListCreateView(APIView):
         tags=["orders"],
         parameters=[
             OrderListFilterSerializer,
-            OpenApiParameter(
-                "page", int, required=False, description="Page number, from 1 (default 1)."
-            ),
-            OpenApiParameter(
-                "limit",
-                int,
-                required=False,
-                description=(
-                    f"Items per page (default {DEFAULT_LIMIT}); above {MAX_LIMIT} is "
-                    f"clamped to {MAX_LIMIT}."
-                ),
-            ),
+            *PAGE_LIMIT_PARAMETERS,
         ],
         responses={200: OpenApiResponse(_ORDER_LIST_SCHEMA)},
         operation_id="orders_list",

@@ -4,6 +4,7 @@ import math
 from typing import Any
 
 from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
@@ -16,6 +17,21 @@ MAX_LIMIT = 100
 # Largest ``page`` or ``limit`` accepted: an absurd page number must not become
 # an absurd OFFSET. (``limit`` above MAX_LIMIT is clamped, up to this.)
 PARAM_MAX = 10_000_000
+
+# ``page`` and ``limit`` in the schema of an APIView that paginates itself
+# (drf-spectacular reads a paginator's parameters on generic list views only).
+PAGE_LIMIT_PARAMETERS = [
+    OpenApiParameter("page", int, required=False, description="Page number, from 1 (default 1)."),
+    OpenApiParameter(
+        "limit",
+        int,
+        required=False,
+        description=(
+            f"Items per page (default {DEFAULT_LIMIT}); above {MAX_LIMIT} is "
+            f"clamped to {MAX_LIMIT}."
+        ),
+    ),
+]
 
 
 def parse_page_params(params: Any) -> tuple[int, int]:
