@@ -1,8 +1,10 @@
 """Domain errors of the catalog, rendered by the one exception handler."""
 
+import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
-from ecommerce.api.errors import ApplicationError, Conflict
+from ecommerce.errors import ApplicationError, Conflict, ErrorCode
 
 
 class SlugTaken(Conflict):
@@ -34,8 +36,7 @@ class VariantInvalid(ApplicationError):
     fields and rows, checked by ``catalog.services`` for every write path.
     """
 
-    code = "validation_error"
-    status = 400
+    code = ErrorCode.VALIDATION_ERROR
     message = "The product's options or variants are not valid."
 
 
@@ -44,8 +45,7 @@ class LastVariant(Conflict):
 
 
 class CategoryInvalid(ApplicationError):
-    code = "validation_error"
-    status = 400
+    code = ErrorCode.VALIDATION_ERROR
     message = "The category is not valid."
 
 
@@ -58,3 +58,41 @@ class CategorySlugTaken(Conflict):
 
 class CategoryInUse(Conflict):
     message = "The category still has products or subcategories."
+
+
+@dataclass(frozen=True)
+class ShortLine:
+    """A basket line short of stock: what was asked for, what there is."""
+
+    product_id: uuid.UUID = field(metadata={"public_id": "product"})
+    variant_id: uuid.UUID = field(metadata={"public_id": "variant"})
+    sku: str
+    requested: int
+    available: int
+
+
+class InsufficientStock(ApplicationError):
+    """Carries every short line, so a client can fix its whole basket at once.
+
+    The API writes them as ``details.items`` (``productId``, ``variantId``,
+    ``sku``, ``requested``, ``available``).
+    """
+
+    code = ErrorCode.INSUFFICIENT_STOCK
+    message = ErrorCode.INSUFFICIENT_STOCK.message
+
+    def __init__(self, lines: list[ShortLine]) -> None:
+        self.lines = list(lines)
+        super().__init__(details={"items": self.lines})
+
+
+class ProductUnavailable(ApplicationError):
+    """``details`` keyed by each line's label (``items[2]``)."""
+
+    code = ErrorCode.VALIDATION_ERROR
+    message = "One or more products do not exist or are no longer sold."
+
+
+class QuantityTooLarge(ApplicationError):
+    code = ErrorCode.VALIDATION_ERROR
+    message = "Too many of one item."

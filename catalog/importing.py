@@ -29,7 +29,7 @@ from django.db import transaction
 from catalog import services
 from catalog.models import Product
 from catalog.serializers import ProductWriteSerializer, VariantWriteSerializer
-from ecommerce.api.errors import ApplicationError
+from ecommerce.errors import ApplicationError, ErrorCode
 
 PRODUCT_FIELDS = ("name", "description", "category", "currency", "images")
 VARIANT_FIELDS = ("price", "stock", "sku", "weight")
@@ -55,7 +55,7 @@ _LABEL = re.compile(r"^variants\[(\d+)\]\.?(.*)$")
 
 
 class ImportRowError(ApplicationError):
-    code = "validation_error"
+    code = ErrorCode.VALIDATION_ERROR
     message = "A row could not be imported."
 
 

@@ -42,8 +42,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from catalog.cache import product_cache_invalidate
+from catalog.errors import InsufficientStock, ProductUnavailable, QuantityTooLarge, ShortLine
 from catalog.models import Product, ProductVariant, StockMovement
-from ecommerce.api.errors import ApplicationError
 from ecommerce.api.ids import PREFIXES, public_id
 
 
@@ -81,26 +81,6 @@ class ReleaseLine:
     quantity: int
 
 
-class InsufficientStock(ApplicationError):
-    """Carries every short line, so a client can fix its whole basket at once."""
-
-    code = "insufficient_stock"
-    status = 409
-    message = "Not enough stock for one or more items."
-
-
-class ProductUnavailable(ApplicationError):
-    code = "validation_error"
-    status = 400
-    message = "One or more products do not exist or are no longer sold."
-
-
-class QuantityTooLarge(ApplicationError):
-    code = "validation_error"
-    status = 400
-    message = "Too many of one item."
-
-
 def stock_reserve(
     *, lines: Sequence[StockLine], order_id: uuid.UUID, max_quantity: int | None = None
 ) -> list[ReservedLine]:
@@ -113,8 +93,8 @@ def stock_reserve(
 
     Raises ProductUnavailable (unknown or removed product or variant, or a
     product with several variants; ``details`` keyed by each line's
-    ``label``), QuantityTooLarge, or InsufficientStock (``details.items`` lists
-    each short line with ``requested`` and ``available``); either way nothing
+    ``label``), QuantityTooLarge, or InsufficientStock (its ``lines``, each short line with
+    ``requested`` and ``available``); either way nothing
     has changed. Returns the merged lines in first-seen order.
     """
     _require_transaction()
@@ -124,18 +104,18 @@ def stock_reserve(
     reserved = _resolve(lines, locked, max_quantity)
 
     short = [
-        {
-            "productId": public_id(PREFIXES["product"], line.variant.product_id),
-            "variantId": public_id(PREFIXES["variant"], line.variant.pk),
-            "sku": line.variant.sku,
-            "requested": line.quantity,
-            "available": line.variant.stock,
-        }
+        ShortLine(
+            product_id=line.variant.product_id,
+            variant_id=line.variant.pk,
+            sku=line.variant.sku,
+            requested=line.quantity,
+            available=line.variant.stock,
+        )
         for line in reserved
         if line.variant.stock < line.quantity
     ]
     if short:
-        raise InsufficientStock(details={"items": short})
+        raise InsufficientStock(short)
 
     changes = [(line.variant.pk, line.variant.product_id, -line.quantity) for line in reserved]
     _shift(changes)

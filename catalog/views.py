@@ -32,6 +32,7 @@ from catalog.serializers import (
     VariantUpdateSerializer,
     variant_input,
 )
+from ecommerce.api.envelope import JSON_CONTENT_TYPE, render_json, success_body
 from ecommerce.api.ids import PREFIXES, parse_public_id, uuid_from_path
 from ecommerce.api.pagination import (
     DEFAULT_LIMIT,
@@ -40,9 +41,7 @@ from ecommerce.api.pagination import (
     pagination_meta,
     parse_page_params,
 )
-from ecommerce.api.renderers import Envelope, render_json
 
-JSON = "application/json; charset=utf-8"
 _SLUG_RE = re.compile(r"^[-a-zA-Z0-9_]{1,280}$")
 
 _CACHE_HEADERS = [
@@ -149,9 +148,8 @@ class ProductListView(APIView):
         offset = (page - 1) * limit
         items = list(products[offset : offset + limit]) if offset < total else []
         body = render_json(
-            Envelope(
-                success=True,
-                data=ProductOutputSerializer(items, many=True).data,
+            success_body(
+                ProductOutputSerializer(items, many=True).data,
                 pagination=pagination_meta(page, limit, total),
             )
         )
@@ -211,7 +209,7 @@ class ProductDetailView(APIView):
             return _cached_response(request, found.entry, hit=True)
 
         product = _get_product(id_or_slug)
-        body = render_json({"success": True, "data": ProductOutputSerializer(product).data})
+        body = render_json(success_body(ProductOutputSerializer(product).data))
         entry = product_cache.CachedResponse.from_body(body, slug=product.slug)
         product_cache.product_cache_fill(
             product_id=product.pk, slug=product.slug, response=entry, token=found.token
@@ -365,7 +363,7 @@ class CategoryListView(APIView):
         if found.entry is not None:
             return _cached_response(request, found.entry, hit=True)
         data = CategoryOutputSerializer(selectors.category_tree(), many=True).data
-        entry = product_cache.CachedResponse.from_body(render_json({"success": True, "data": data}))
+        entry = product_cache.CachedResponse.from_body(render_json(success_body(data)))
         product_cache.category_cache_fill(key=key, response=entry, token=found.token)
         return _cached_response(request, entry, hit=False)
 
@@ -411,7 +409,7 @@ class CategoryDetailView(APIView):
         if node is None:
             raise NotFound()
         data = CategoryOutputSerializer(node).data
-        entry = product_cache.CachedResponse.from_body(render_json({"success": True, "data": data}))
+        entry = product_cache.CachedResponse.from_body(render_json(success_body(data)))
         product_cache.category_cache_fill(key=key, response=entry, token=found.token)
         return _cached_response(request, entry, hit=False)
 
@@ -537,7 +535,7 @@ def _cached_response(
         # No body, so no media type (HttpResponse would claim text/html).
         del response["Content-Type"]
     else:
-        response = HttpResponse(entry.body, content_type=JSON)
+        response = HttpResponse(entry.body, content_type=JSON_CONTENT_TYPE)
     response["ETag"] = entry.etag
     response["X-Cache"] = "HIT" if hit else "MISS"
     # Shared caches and browsers must revalidate: the next read after a write

@@ -24,8 +24,8 @@ from django.utils.translation import ngettext
 from checkout import services
 from checkout.models import DiscountCode, ShippingMethod, TaxRate
 from ecommerce.admin_public_ids import PublicIdAdminMixin, admin_link
-from ecommerce.api.errors import ApplicationError
 from ecommerce.api.ids import PREFIXES
+from ecommerce.errors import ApplicationError
 from orders.models import Order, OrderItem
 from orders.state import OrderStatus
 from payments import services as payment_services

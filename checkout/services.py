@@ -48,7 +48,7 @@ from checkout.discounts import discount_code_get, discount_use_count
 from checkout.errors import CheckoutInvalid
 from checkout.models import DiscountCode, ShippingMethod, TaxRate
 from checkout.pricing import BasketLine, Quote, basket_price
-from ecommerce.api.errors import Conflict
+from ecommerce.errors import Conflict
 from ecommerce.jobs import job_enqueue
 from orders import selectors as order_selectors
 from orders import services as order_services

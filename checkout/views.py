@@ -1,12 +1,10 @@
 """Thin API views of the checkout: quotes, orders (placed, read, moved, cancelled), and
 the pricing rules (shipping methods, tax rates, discount codes)."""
 
-import re
-
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -27,26 +25,21 @@ from checkout.serializers import (
     TaxRateSerializer,
 )
 from ecommerce.api.card_numbers import card_data_refuse
-from ecommerce.api.errors import ApplicationError
-from ecommerce.api.exceptions import error_body
 from ecommerce.api.ids import PREFIXES, uuid_from_path
 from ecommerce.api.pagination import PAGE_LIMIT_PARAMETERS, PageLimitPagination
-from ecommerce.api.renderers import render_json
 from orders import idempotency, selectors
 from orders.models import Order
 from orders.serializers import OrderListFilterSerializer, OrderStatusInputSerializer
 from orders.state import OrderStatus
 
-IDEMPOTENCY_HEADER = "Idempotency-Key"
-# 1 to 255 visible ASCII characters, spaces allowed inside (HTTP strips them
-# at the ends). Plain ASCII: what a header carries intact through any proxy.
-IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e](?:[\x20-\x7e]{0,253}[\x21-\x7e])?$"
-_IDEMPOTENCY_KEY_RE = re.compile(IDEMPOTENCY_KEY_PATTERN)
-JSON = "application/json; charset=utf-8"
-
 _idempotency_parameter = OpenApiParameter(
-    IDEMPOTENCY_HEADER,
-    {"type": "string", "minLength": 1, "maxLength": 255, "pattern": IDEMPOTENCY_KEY_PATTERN},
+    idempotency.IDEMPOTENCY_HEADER,
+    {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 255,
+        "pattern": idempotency.IDEMPOTENCY_KEY_PATTERN,
+    },
     OpenApiParameter.HEADER,
     required=False,
     description=(
@@ -209,64 +202,23 @@ class OrderListCreateView(APIView):
         card_data_refuse(request.data)
         body = OrderCreateInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        key = request.headers.get(IDEMPOTENCY_HEADER)
-        if key is None:
-            order = self._create(request, body.validated_data)
-            return Response(_order_output(order), status=status.HTTP_201_CREATED)
-
-        if not _IDEMPOTENCY_KEY_RE.fullmatch(key):
-            raise ValidationError(
-                {IDEMPOTENCY_HEADER: ["Must be 1 to 255 visible ASCII characters."]}
-            )
-        record, should_run = idempotency.idempotency_claim(
-            user=request.user, key=key, fingerprint=idempotency.request_fingerprint(request.data)
-        )
-        if not should_run:
-            return self._replay(record)
-        try:
-            order = self._create(request, body.validated_data, record=record)
-        except ApplicationError as exc:
-            # A definite answer (e.g. insufficient stock): replayed like a success.
-            idempotency.idempotency_complete(
-                record=record,
-                status=exc.status,
-                body=render_json(error_body(exc.code, exc.message, exc.details)),
-            )
-            raise
-        except Exception:
-            idempotency.idempotency_release(record=record)
-            raise
-        data = _order_output(order)
-        idempotency.idempotency_complete(
-            record=record, status=201, body=render_json({"success": True, "data": data})
-        )
-        return Response(data, status=status.HTTP_201_CREATED)
-
-    @staticmethod
-    def _create(request: Request, data: dict, record=None) -> Order:
-        return services.order_place(
+        data = body.validated_data
+        return idempotency.idempotent_create(
             user=request.user,
-            items=_line_inputs(data["items"]),
-            shipping_address=dict(data["shippingAddress"]),
-            payment_method=data["paymentMethod"],
-            payment_token=data.get("paymentToken") or None,
-            shipping_method_id=data.get("shippingMethod"),
-            discount_code=data.get("discountCode") or None,
-            idempotency_record=record,
+            key=request.headers.get(idempotency.IDEMPOTENCY_HEADER),
+            body=request.data,
+            create=lambda record: services.order_place(
+                user=request.user,
+                items=_line_inputs(data["items"]),
+                shipping_address=dict(data["shippingAddress"]),
+                payment_method=data["paymentMethod"],
+                payment_token=data.get("paymentToken") or None,
+                shipping_method_id=data.get("shippingMethod"),
+                discount_code=data.get("discountCode") or None,
+                idempotency_record=record,
+            ),
+            output=_order_output,
         )
-
-    @staticmethod
-    def _replay(record) -> HttpResponse:
-        if record.response_body is not None:
-            response = HttpResponse(
-                bytes(record.response_body), status=record.response_status, content_type=JSON
-            )
-        else:
-            order = selectors.order_list(viewer=record.user).get(pk=record.order_id)
-            body = render_json({"success": True, "data": _order_output(order)})
-            response = HttpResponse(body, status=201, content_type=JSON)
-        response["Idempotent-Replayed"] = "true"
-        return response
 
 
 class OrderDetailView(APIView):

@@ -18,6 +18,8 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
+from ecommerce.api.envelope import API_PREFIX, is_api_path
+
 HEADER = "Content-Security-Policy"
 
 _SAME_ORIGIN_PAGE = {
@@ -46,9 +48,9 @@ API_POLICY = _policy({"default-src": "'none'", "base-uri": "'none'", "frame-ance
 def policy_for(path: str) -> str | None:
     if path.startswith("/admin/"):
         return ADMIN_POLICY
-    if path in ("/v1/docs", "/v1/docs/"):
+    if path in (f"{API_PREFIX}/docs", f"{API_PREFIX}/docs/"):
         return DOCS_POLICY
-    if path in ("/v1", "/health", "/ready", "/metrics") or path.startswith("/v1/"):
+    if path in ("/health", "/ready", "/metrics") or is_api_path(path):
         return API_POLICY
     # Static files (WhiteNoise answers them before this runs) and Django's own
     # pages elsewhere: nothing to add.

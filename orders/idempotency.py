@@ -1,24 +1,106 @@
 """``Idempotency-Key`` for order creation.
 
-The (user, key) unique constraint decides which of several concurrent
-requests runs: exactly one inserts the record; the others find it and answer
-422 (different body), 409 (still running) or replay the stored response.
+``idempotent_create`` is the whole protocol around one creation: the view
+hands it the creation as a callable. The (user, key) unique constraint
+decides which of several concurrent requests runs: exactly one inserts the
+record; the others find it and answer 422 (different body), 409 (still
+running) or replay the stored response.
 """
 
 import hashlib
 import logging
+import re
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import orjson
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
+from django.http import HttpResponse
 from django.utils import timezone
+from rest_framework import status as http_status
+from rest_framework.response import Response
 
-from orders.errors import IdempotencyKeyReused, IdempotencyRequestInProgress
-from orders.models import IdempotencyRecord
+from ecommerce.api.envelope import JSON_CONTENT_TYPE, error_body, render_json, success_body
+from ecommerce.errors import ApplicationError
+from orders import selectors
+from orders.errors import IdempotencyKeyInvalid, IdempotencyKeyReused, IdempotencyRequestInProgress
+from orders.models import IdempotencyRecord, Order
 
 logger = logging.getLogger(__name__)
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+# 1 to 255 visible ASCII characters, spaces allowed inside (HTTP strips them
+# at the ends). Plain ASCII: what a header carries intact through any proxy.
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e](?:[\x20-\x7e]{0,253}[\x21-\x7e])?$"
+_IDEMPOTENCY_KEY_RE = re.compile(IDEMPOTENCY_KEY_PATTERN)
+
+
+def idempotent_create(
+    *,
+    user,
+    key: str | None,
+    body: Any,
+    create: Callable[[IdempotencyRecord | None], Order],
+    output: Callable[[Order], Any],
+) -> Response | HttpResponse:
+    """Create once per (user, ``key``): ``create(record)`` makes the order (binding
+    it to the record in its own transaction), ``output(order)`` is its body.
+
+    Without a key the creation simply runs. With one, the same key and ``body``
+    replay the first answer (a definite refusal too, e.g. insufficient stock)
+    with ``Idempotent-Replayed: true``; an unexpected failure forgets the key
+    so a retry runs again. Raises IdempotencyKeyInvalid (400),
+    IdempotencyKeyReused (422) and IdempotencyRequestInProgress (409).
+    """
+    if key is None:
+        return Response(output(create(None)), status=http_status.HTTP_201_CREATED)
+
+    if not _IDEMPOTENCY_KEY_RE.fullmatch(key):
+        raise IdempotencyKeyInvalid(
+            details={IDEMPOTENCY_HEADER: ["Must be 1 to 255 visible ASCII characters."]}
+        )
+    record, should_run = idempotency_claim(
+        user=user, key=key, fingerprint=request_fingerprint(body)
+    )
+    if not should_run:
+        return _replay(record, output)
+    try:
+        order = create(record)
+    except ApplicationError as exc:
+        # A definite answer (e.g. insufficient stock): replayed like a success.
+        idempotency_complete(
+            record=record,
+            status=exc.status,
+            body=render_json(error_body(exc.code, exc.message, exc.details)),
+        )
+        raise
+    except Exception:
+        idempotency_release(record=record)
+        raise
+    data = output(order)
+    idempotency_complete(
+        record=record, status=http_status.HTTP_201_CREATED, body=render_json(success_body(data))
+    )
+    return Response(data, status=http_status.HTTP_201_CREATED)
+
+
+def _replay(record: IdempotencyRecord, output: Callable[[Order], Any]) -> HttpResponse:
+    if record.response_body is not None:
+        response = HttpResponse(
+            bytes(record.response_body),
+            status=record.response_status,
+            content_type=JSON_CONTENT_TYPE,
+        )
+    else:
+        order = selectors.order_list(viewer=record.user).get(pk=record.order_id)
+        body = render_json(success_body(output(order)))
+        response = HttpResponse(
+            body, status=http_status.HTTP_201_CREATED, content_type=JSON_CONTENT_TYPE
+        )
+    response["Idempotent-Replayed"] = "true"
+    return response
 
 
 def request_fingerprint(body: Any) -> str:

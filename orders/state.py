@@ -2,7 +2,7 @@
 
 from django.db import models
 
-from ecommerce.api.errors import Conflict
+from ecommerce.errors import Conflict
 
 
 class OrderStatus(models.TextChoices):

@@ -9,8 +9,8 @@ from django.template.response import TemplateResponse
 from django.utils.translation import ngettext
 
 from ecommerce.admin_public_ids import PublicIdAdminMixin, admin_link
-from ecommerce.api.errors import ApplicationError
 from ecommerce.api.ids import PREFIXES
+from ecommerce.errors import ApplicationError
 from payments import services
 from payments.models import Payment, Refund, WebhookEvent
 from payments.state import REFUNDABLE

@@ -1,9 +1,8 @@
-from ecommerce.api.errors import ApplicationError, Conflict
+from ecommerce.errors import ApplicationError, Conflict, ErrorCode
 
 
 class PaymentFailed(ApplicationError):
-    code = "payment_failed"
-    status = 402
+    code = ErrorCode.PAYMENT_FAILED
     message = "The payment provider refused the operation."
 
 
@@ -16,24 +15,20 @@ class PaymentNotRefundable(Conflict):
 
 
 class InvalidSignature(ApplicationError):
-    code = "invalid_signature"
-    status = 400
+    code = ErrorCode.INVALID_SIGNATURE
     message = "The webhook signature is missing, stale or does not match."
 
 
 class InvalidWebhookEvent(ApplicationError):
-    code = "validation_error"
-    status = 400
+    code = ErrorCode.VALIDATION_ERROR
     message = "The webhook event is malformed."
 
 
 class PaymentTokenInvalid(ApplicationError):
-    code = "validation_error"
-    status = 400
+    code = ErrorCode.VALIDATION_ERROR
     message = "The payment token cannot be charged."
 
 
 class UnknownPaymentIntent(ApplicationError):
-    code = "not_found"
-    status = 404
+    code = ErrorCode.NOT_FOUND
     message = "The event names a payment this shop does not know."

@@ -16,8 +16,8 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from ecommerce.api.errors import ServiceUnavailable
 from ecommerce.api.ids import PREFIXES, parse_public_id, public_id
+from ecommerce.errors import ServiceUnavailable
 from orders import services as order_services
 from orders.models import Order
 from payments.errors import (

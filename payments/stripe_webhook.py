@@ -32,8 +32,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from ecommerce.api.errors import ServiceUnavailable
 from ecommerce.api.ids import PREFIXES, parse_public_id
+from ecommerce.errors import ServiceUnavailable
 from orders import services as order_services
 from payments import services
 from payments.errors import InvalidSignature, InvalidWebhookEvent, UnknownPaymentIntent

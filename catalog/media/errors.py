@@ -3,12 +3,11 @@
 Both name the ``file`` field in ``details``, as a validation error would.
 """
 
-from ecommerce.api.errors import ApplicationError
+from ecommerce.errors import ApplicationError, ErrorCode
 
 
 class ImageTypeUnsupported(ApplicationError):
-    code = "unsupported_media_type"
-    status = 415
+    code = ErrorCode.UNSUPPORTED_MEDIA_TYPE
     message = "Only JPEG, PNG and WebP images are accepted (recognised from the file's bytes)."
 
     def __init__(self, message: str | None = None) -> None:
@@ -19,8 +18,7 @@ class ImageTypeUnsupported(ApplicationError):
 class ImageInvalid(ApplicationError):
     """A JPEG, PNG or WebP that cannot be used: corrupt, truncated, or too many pixels."""
 
-    code = "validation_error"
-    status = 400
+    code = ErrorCode.VALIDATION_ERROR
     message = "The image is corrupt or truncated."
 
     def __init__(self, message: str | None = None, *, reason: str = "invalid_image") -> None:
@@ -32,6 +30,5 @@ class ImageInvalid(ApplicationError):
 class ProductNotInCatalog(ApplicationError):
     """The product was removed from the catalog (or never existed) while media were added."""
 
-    code = "not_found"
-    status = 404
+    code = ErrorCode.NOT_FOUND
     message = "Not found."

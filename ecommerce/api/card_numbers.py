@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from ecommerce.api.errors import ApplicationError
+from ecommerce.errors import ApplicationError, ErrorCode
 
 # Not inside a longer word: the hex of an id (prod_<32 hex>) holds digit runs too.
 _CANDIDATE = re.compile(r"(?<![0-9A-Za-z])(?:\d[ -]?){12,18}\d(?![0-9A-Za-z])")
@@ -64,8 +64,7 @@ def card_number_fields(data: Any, path: str = "") -> Iterator[str]:
 
 
 class CardDataRefused(ApplicationError):
-    code = "validation_error"
-    status = 400
+    code = ErrorCode.VALIDATION_ERROR
     message = (
         "Card numbers are never accepted: tokenize the card in the browser with the "
         "payment provider's library (Stripe.js) and send its token as paymentToken."

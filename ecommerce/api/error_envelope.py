@@ -13,26 +13,10 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from ecommerce.api.exceptions import error_body
-from ecommerce.api.renderers import render_json
+from ecommerce.api.envelope import API_PREFIX, JSON_CONTENT_TYPE, error_body, is_api, render_json
+from ecommerce.errors import ErrorCode
 
 logger = logging.getLogger(__name__)
-
-API_PREFIX = "/v1"
-JSON = "application/json; charset=utf-8"
-
-_CODES = {
-    400: ("bad_request", "The request could not be processed."),
-    401: ("not_authenticated", "Authentication credentials were not provided."),
-    403: ("permission_denied", "You do not have permission."),
-    404: ("not_found", "No such endpoint."),
-    405: ("method_not_allowed", "Method not allowed."),
-    413: ("payload_too_large", "Request body is too large."),
-    429: ("rate_limited", "Too many requests."),
-    503: ("service_unavailable", "The service is temporarily unavailable. Please retry shortly."),
-}
-_SERVER_ERROR = ("server_error", "An unexpected error occurred.")
-_CLIENT_ERROR = ("bad_request", "The request could not be processed.")
 
 
 class ApiErrorEnvelopeMiddleware:
@@ -43,12 +27,11 @@ class ApiErrorEnvelopeMiddleware:
         response = self.get_response(request)
         if (
             response.status_code >= 400
-            and _is_api(request)
+            and is_api(request)
             and not response.get("Content-Type", "").startswith("application/json")
             and not getattr(response, "streaming", False)
         ):
-            fallback = _SERVER_ERROR if response.status_code >= 500 else _CLIENT_ERROR
-            code, message = _CODES.get(response.status_code, fallback)
+            code = ErrorCode.of_status(response.status_code)
             logger.warning(
                 "A %s %s error page under %s was replaced by the envelope.",
                 response.status_code,
@@ -57,10 +40,6 @@ class ApiErrorEnvelopeMiddleware:
             )
             # The same response object: headers set on the way out (request id,
             # rate limits, CORS, security) stay.
-            response.content = render_json(error_body(code, message))
-            response["Content-Type"] = JSON
+            response.content = render_json(error_body(code))
+            response["Content-Type"] = JSON_CONTENT_TYPE
         return response
-
-
-def _is_api(request: HttpRequest) -> bool:
-    return request.path == API_PREFIX or request.path.startswith(f"{API_PREFIX}/")

@@ -12,43 +12,38 @@ from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
-from ecommerce.api.errors import ApplicationError
+from ecommerce.api.envelope import camel_case, error_body
 from ecommerce.api.parsers import JSONTooComplex, PayloadTooLarge
-from ecommerce.api.renderers import Envelope
+from ecommerce.errors import ApplicationError, ErrorCode
 from ecommerce.throttling import REQUEST_ATTRIBUTE
 
 logger = logging.getLogger("ecommerce.api")
 
-# DRF exception class -> (code, message used when DRF's own text is not helpful)
-_DRF_CODES: list[tuple[type[Exception], str, str | None]] = [
+# DRF exception class -> its code, and whether DRF's own text is the message
+# (otherwise the code's message is: DRF's is not helpful there).
+_OWN_TEXT, _CODE_TEXT = True, False
+_DRF_CODES: list[tuple[type[Exception], ErrorCode, bool]] = [
     # Valid JSON beyond the parser's bounds: its own message says which.
-    (JSONTooComplex, "invalid_json", None),
-    (drf.ParseError, "invalid_json", "Request body is not valid JSON."),
-    (drf.ValidationError, "validation_error", "Invalid input."),
-    (drf.NotAuthenticated, "not_authenticated", "Authentication credentials were not provided."),
-    (InvalidToken, "token_invalid", "Token is invalid or expired."),
+    (JSONTooComplex, ErrorCode.INVALID_JSON, _OWN_TEXT),
+    (drf.ParseError, ErrorCode.INVALID_JSON, _CODE_TEXT),
+    (drf.ValidationError, ErrorCode.VALIDATION_ERROR, _CODE_TEXT),
+    (drf.NotAuthenticated, ErrorCode.NOT_AUTHENTICATED, _CODE_TEXT),
+    (InvalidToken, ErrorCode.TOKEN_INVALID, _CODE_TEXT),
     # SimpleJWT's own AuthenticationFailed (unknown or inactive user, bad header)
     # carries a dict detail: one message for every rejected token.
-    (drf.AuthenticationFailed, "token_invalid", "Token is invalid or expired."),
-    (drf.PermissionDenied, "permission_denied", None),
-    (drf.NotFound, "not_found", None),
-    (drf.MethodNotAllowed, "method_not_allowed", None),
-    (drf.NotAcceptable, "not_acceptable", None),
-    (drf.UnsupportedMediaType, "unsupported_media_type", None),
-    (drf.Throttled, "rate_limited", "Too many requests."),
-    (PayloadTooLarge, "payload_too_large", "Request body is too large."),
+    (drf.AuthenticationFailed, ErrorCode.TOKEN_INVALID, _CODE_TEXT),
+    (drf.PermissionDenied, ErrorCode.PERMISSION_DENIED, _OWN_TEXT),
+    (drf.NotFound, ErrorCode.NOT_FOUND, _OWN_TEXT),
+    (drf.MethodNotAllowed, ErrorCode.METHOD_NOT_ALLOWED, _OWN_TEXT),
+    (drf.NotAcceptable, ErrorCode.NOT_ACCEPTABLE, _OWN_TEXT),
+    (drf.UnsupportedMediaType, ErrorCode.UNSUPPORTED_MEDIA_TYPE, _OWN_TEXT),
+    (drf.Throttled, ErrorCode.RATE_LIMITED, _CODE_TEXT),
+    (PayloadTooLarge, ErrorCode.PAYLOAD_TOO_LARGE, _CODE_TEXT),
 ]
 
 # Refusals DRF makes before its throttles run: they are counted too, or a client
 # without a valid token could call protected endpoints without any limit.
 _REFUSED_BEFORE_THROTTLING = (drf.NotAuthenticated, drf.AuthenticationFailed, drf.PermissionDenied)
-
-
-def error_body(code: str, message: str, details: Any = None) -> Envelope:
-    return Envelope(
-        success=False,
-        error={"code": code, "message": message, "details": details if details else {}},
-    )
 
 
 def exception_handler(exc: Exception, context: dict) -> Response:
@@ -72,9 +67,7 @@ def exception_handler(exc: Exception, context: dict) -> Response:
         exc = drf.ValidationError(_django_validation_details(exc))
     elif isinstance(exc, SuspiciousOperation):
         logger.warning("Suspicious request refused: %s", exc)
-        return Response(
-            error_body("bad_request", "The request could not be processed."), status=400
-        )
+        return Response(error_body(ErrorCode.BAD_REQUEST), status=ErrorCode.BAD_REQUEST.status)
 
     if isinstance(exc, _REFUSED_BEFORE_THROTTLING):
         exc = _throttled_instead(exc, context) or exc
@@ -87,24 +80,22 @@ def exception_handler(exc: Exception, context: dict) -> Response:
         # retry instead of leaking a 500 with a trace.
         logger.warning("Database unavailable: %s", exc)
         return Response(
-            error_body(
-                "service_unavailable",
-                "The service is temporarily unavailable. Please retry shortly.",
-            ),
-            status=503,
+            error_body(ErrorCode.SERVICE_UNAVAILABLE),
+            status=ErrorCode.SERVICE_UNAVAILABLE.status,
             headers={"Retry-After": "5"},
         )
 
     level = logging.ERROR if not isinstance(exc, DatabaseError) else logging.CRITICAL
     logger.log(level, "Unhandled exception in %s", _view_name(context), exc_info=exc)
-    return Response(error_body("server_error", "An unexpected error occurred."), status=500)
+    return Response(error_body(ErrorCode.SERVER_ERROR), status=ErrorCode.SERVER_ERROR.status)
 
 
 def _api_exception_response(exc: drf.APIException) -> Response:
-    code, fallback = "error", None
-    for cls, mapped_code, mapped_message in _DRF_CODES:
+    # An APIException of no class above: the code its status stands for.
+    code, own_text = ErrorCode.of_status(exc.status_code), True
+    for cls, mapped_code, mapped_own_text in _DRF_CODES:
         if isinstance(exc, cls):
-            code, fallback = mapped_code, mapped_message
+            code, own_text = mapped_code, mapped_own_text
             break
     headers = {}
     if getattr(exc, "auth_header", None):
@@ -115,9 +106,9 @@ def _api_exception_response(exc: drf.APIException) -> Response:
     details: Any = {}
     if isinstance(exc, drf.ValidationError):
         details = exc.detail if isinstance(exc.detail, dict) else {"nonFieldErrors": exc.detail}
-        message = fallback
-    elif fallback:
-        message = fallback
+        message = code.message
+    elif not own_text:
+        message = code.message
     else:
         message = str(exc.detail) if isinstance(exc.detail, str) else "Request failed."
     return Response(error_body(code, message, details), status=exc.status_code, headers=headers)
@@ -148,14 +139,9 @@ def _django_validation_details(exc: DjangoValidationError) -> dict[str, list[str
         return {"nonFieldErrors": list(exc.messages)}
     details: dict[str, list[str]] = {}
     for field, errors in exc.message_dict.items():
-        name = "nonFieldErrors" if field == NON_FIELD_ERRORS else _camel(field)
+        name = "nonFieldErrors" if field == NON_FIELD_ERRORS else camel_case(field)
         details.setdefault(name, []).extend(errors)
     return details
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
 
 
 def _view_name(context: dict) -> str:

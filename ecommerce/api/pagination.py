@@ -10,7 +10,7 @@ from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ecommerce.api.renderers import Envelope
+from ecommerce.api.envelope import success_body
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -79,11 +79,7 @@ class PageLimitPagination(BasePagination):
 
     def get_paginated_response(self, data: list) -> Response:
         return Response(
-            Envelope(
-                success=True,
-                data=data,
-                pagination=pagination_meta(self.page, self.limit, self.total),
-            )
+            success_body(data, pagination=pagination_meta(self.page, self.limit, self.total))
         )
 
     def get_paginated_response_schema(self, schema: dict) -> dict:

@@ -4,32 +4,11 @@ import re
 from typing import Any
 
 from ecommerce.api.pagination import PARAM_MAX
+from ecommerce.errors import ErrorCode
 
 ERROR_COMPONENT = "ErrorEnvelope"
-# The documented error codes and their statuses (see the API contract).
-ERROR_CODES = [
-    ("validation_error", 400),
-    ("invalid_json", 400),
-    ("invalid_signature", 400),
-    ("bad_request", 400),
-    ("not_authenticated", 401),
-    ("invalid_credentials", 401),
-    ("token_invalid", 401),
-    ("payment_failed", 402),
-    ("permission_denied", 403),
-    ("not_found", 404),
-    ("method_not_allowed", 405),
-    ("not_acceptable", 406),
-    ("conflict", 409),
-    ("insufficient_stock", 409),
-    ("idempotency_request_in_progress", 409),
-    ("payload_too_large", 413),
-    ("unsupported_media_type", 415),
-    ("idempotency_key_reused", 422),
-    ("rate_limited", 429),
-    ("server_error", 500),
-    ("service_unavailable", 503),
-]
+# The documented error codes and their statuses: the registry, in its order.
+ERROR_CODES = [(code.value, code.status) for code in ErrorCode]
 _ERROR_SCHEMA = {
     "type": "object",
     "required": ["success", "error"],

@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from catalog.importing import COLUMNS
-from ecommerce.api.errors import ApplicationError
+from ecommerce.errors import ApplicationError
 
 _IMAGE_SEPARATOR = re.compile(r"[\s|]+")
 
