@@ -73,10 +73,10 @@ worker: install
 
 # Schedules the periodic jobs (settings.PERIODIC_JOBS: expire pending orders,
 # re-queue lost charges, purge idempotency keys and expired tokens, sweep media)
-# with django-rq's rqcron on ecommerce/cron.py; a worker runs them. One per deployment.
+# with django-rq's rqcron on ecommerce/jobs/cron.py; a worker runs them. One per deployment.
 cron: install
 	@test -n "$$REDIS_URL" || { echo "REDIS_URL is not set: periodic jobs need Redis"; exit 1; }
-	$(BIN)/python manage.py rqcron ecommerce.cron
+	$(BIN)/python manage.py rqcron ecommerce.jobs.cron
 
 migrate: install .env
 	$(BIN)/python manage.py migrate --noinput

@@ -11,7 +11,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 from accounts.models import TokenFamily, User
 from ecommerce.admin_public_ids import PublicIdAdminMixin
 from ecommerce.api.ids import PREFIXES
-from ecommerce.throttling import (
+from ecommerce.ratelimit.throttling import (
     LoginRateThrottle,
     client_ip,
     client_ip_key,

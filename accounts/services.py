@@ -21,8 +21,8 @@ from accounts.errors import EmailTaken, InvalidCredentials, PasswordResetTokenIn
 from accounts.models import User
 from accounts.tokens import TokenPair, token_families_revoke, token_pair_issue
 from ecommerce.api.ids import PREFIXES, public_id
-from ecommerce.jobs import job_enqueue
-from ecommerce.throttling import Rate, rate_limit_hit
+from ecommerce.jobs.enqueue import job_enqueue
+from ecommerce.ratelimit.throttling import Rate, rate_limit_hit
 
 logger = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from accounts.serializers import (
 from accounts.tokens import FAMILY_CLAIM, token_family_revoke_by_token, token_pair_rotate
 from ecommerce.api.ids import PREFIXES, uuid_from_path
 from ecommerce.api.pagination import PAGE_LIMIT_PARAMETERS, PageLimitPagination
-from ecommerce.throttling import LoginRateThrottle
+from ecommerce.ratelimit.throttling import LoginRateThrottle
 
 _USER_ID = OpenApiParameter(
     "user_id",

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.embedded_cache [--seconds 10]
 
-For the shared file cache (``ecommerce.shared_file_cache``) and Django's
+For the shared file cache (``ecommerce.cache.shared_file_cache``) and Django's
 database cache on the embedded SQLite file, it times the cache calls one API
 request makes (a product read that hits, a list fill, a write's
 invalidation, the rate-limit count), then serves the seeded demo catalog from
@@ -27,11 +27,11 @@ REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 
 BACKENDS = {
-    "file": {"BACKEND": "ecommerce.shared_file_cache.SharedFileCache"},
+    "file": {"BACKEND": "ecommerce.cache.shared_file_cache.SharedFileCache"},
     "database": {"BACKEND": "django.core.cache.backends.db.DatabaseCache"},
 }
 
-# Times the calls of catalog.cache and ecommerce.throttling, in a child process
+# Times the calls of catalog.cache and ecommerce.ratelimit.throttling, in a child process
 # configured like the embedded mode with the backend under test.
 MICRO = r"""
 import json, os, sys, time, uuid

@@ -1,6 +1,6 @@
 """Cached product responses: rendered bytes plus their ETag, never stale after a commit.
 
-Keys (the contract's names; ``CACHE_KEY_PREFIX`` is applied as ``ecommerce.cache.make_key``
+Keys (the contract's names; ``CACHE_KEY_PREFIX`` is applied as ``ecommerce.cache.keys.make_key``
 does):
 
 - ``product:<uuid>``: one product response, 10 minutes;

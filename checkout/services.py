@@ -49,7 +49,7 @@ from checkout.errors import CheckoutInvalid
 from checkout.models import DiscountCode, ShippingMethod, TaxRate
 from checkout.pricing import BasketLine, Quote, basket_price
 from ecommerce.errors import Conflict
-from ecommerce.jobs import job_enqueue
+from ecommerce.jobs.enqueue import job_enqueue
 from orders import selectors as order_selectors
 from orders import services as order_services
 from orders.errors import OrderInvalid

@@ -4,7 +4,7 @@
 #   web      nginx on WEB_BIND (docker/nginx.conf) in front of gunicorn serving
 #            ecommerce.wsgi:application (docker/gunicorn.conf.py) on a Unix socket
 #   worker   RQ worker for every queue in settings.RQ_QUEUE_NAMES, with the scheduler
-#   cron     the periodic jobs' scheduler (manage.py rqcron ecommerce.cron): one per deployment
+#   cron     the periodic jobs' scheduler (manage.py rqcron ecommerce.jobs.cron): one per deployment
 #   migrate  manage.py migrate --noinput under a PostgreSQL advisory lock, so that
 #            any number of pods starting at once apply migrations one at a time
 #   manage   any manage.py command: `manage createsuperuser --noinput`
@@ -108,8 +108,8 @@ case "$role" in
     exec python manage.py rqworker $queues --with-scheduler "$@"
     ;;
   cron)
-    # django-rq's rqcron on the project's schedule (ecommerce/cron.py).
-    exec python manage.py rqcron ecommerce.cron "$@"
+    # django-rq's rqcron on the project's schedule (ecommerce/jobs/cron.py).
+    exec python manage.py rqcron ecommerce.jobs.cron "$@"
     ;;
   migrate)
     exec python - "$@" <<'PY'

@@ -120,7 +120,7 @@ limit_request_field_size = 8190
 limit_request_fields = 32768
 
 # Access log on stdout, one line per request with its X-Request-ID (the
-# response header set by ecommerce.request_id), so a log line and a client's
+# response header set by ecommerce.request_id_middleware), so a log line and a client's
 # error report meet on the same id. GUNICORN_ACCESS_LOG sends them to a file
 # instead (/dev/null: none), in both log formats.
 accesslog = CONFIG.GUNICORN_ACCESS_LOG

@@ -2,7 +2,7 @@
 
 ``ErrorCode`` is the one list. The schema publishes it (``ecommerce.api.schema``),
 the exception handler (``ecommerce.api.exceptions``), the error-page middleware
-(``ecommerce.api.error_envelope``) and Django's fallback views
+(``ecommerce.api.error_envelope_middleware``) and Django's fallback views
 (``ecommerce.views``) take their codes, statuses and default messages from it.
 A code is a ``str``: it compares equal to its value and renders as it.
 

@@ -21,7 +21,7 @@ gunicorn's ``forwarded_allow_ips`` cannot do this: it takes single addresses,
 not networks (a pod network is a /16 or so), and it only decides
 ``wsgi.url_scheme`` while Django reads ``X-Forwarded-Proto`` itself, from any
 peer. Werkzeug's ProxyFix trusts a number of hops, not a network, and would
-rewrite the very headers ``ecommerce.throttling.client_ip`` reads.
+rewrite the very headers ``ecommerce.ratelimit.throttling.client_ip`` reads.
 """
 
 import ipaddress

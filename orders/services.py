@@ -21,7 +21,7 @@ from django.utils import timezone
 from catalog.models import ProductVariant
 from catalog.stock import ReleaseLine, stock_release
 from ecommerce.api.ids import PREFIXES, public_id
-from ecommerce.jobs import job_enqueue
+from ecommerce.jobs.enqueue import job_enqueue
 from orders import tasks
 from orders.errors import OrderInvalid
 from orders.models import ZERO, IdempotencyRecord, Order, OrderItem

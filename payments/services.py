@@ -378,7 +378,7 @@ def payments_sweep() -> int:
     harmed. A requires_action payment as old gets ``payment_refresh``.
     Returns how many jobs were queued.
     """
-    from ecommerce.jobs import job_enqueue
+    from ecommerce.jobs.enqueue import job_enqueue
     from payments import tasks
 
     stale_before = timezone.now() - timezone.timedelta(seconds=settings.PAYMENT_SWEEP_AFTER)

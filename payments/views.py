@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsAdminRole
 from ecommerce.api.ids import PREFIXES, uuid_from_path
-from ecommerce.throttling import WebhookRateThrottle
+from ecommerce.ratelimit.throttling import WebhookRateThrottle
 from payments import selectors, services, stripe_webhook
 from payments.serializers import PaymentOutputSerializer, RefundInputSerializer
 

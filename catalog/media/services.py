@@ -30,7 +30,7 @@ from catalog.media.errors import ProductNotInCatalog
 from catalog.media.images import EncodedImage, image_original_prepare, image_renditions_make
 from catalog.media.models import POSITION_MAX, ProductMedia
 from catalog.models import Product
-from ecommerce.jobs import job_enqueue
+from ecommerce.jobs.enqueue import job_enqueue
 
 logger = logging.getLogger(__name__)
 

@@ -236,7 +236,7 @@ def locmem_cache(settings):
         **settings.CACHES,
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "KEY_FUNCTION": "ecommerce.cache.make_key",
+            "KEY_FUNCTION": "ecommerce.cache.keys.make_key",
         },
     }
 

@@ -15,7 +15,7 @@ from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from ecommerce.api.envelope import camel_case, error_body
 from ecommerce.api.parsers import JSONTooComplex, PayloadTooLarge
 from ecommerce.errors import ApplicationError, ErrorCode
-from ecommerce.throttling import REQUEST_ATTRIBUTE
+from ecommerce.ratelimit.throttling import REQUEST_ATTRIBUTE
 
 logger = logging.getLogger("ecommerce.api")
 

@@ -107,8 +107,8 @@ _ERRORS_AUTH = {
 }
 
 
-# Headers every /v1 response carries (see ecommerce.request_id and
-# ecommerce.rate_limit_headers).
+# Headers every /v1 response carries (see ecommerce.request_id_middleware and
+# ecommerce.ratelimit.headers_middleware).
 _RESPONSE_HEADERS = {
     "X-Request-ID": {
         "description": "The request's id: echoed when the client sent one, generated otherwise.",

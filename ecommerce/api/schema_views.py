@@ -35,6 +35,6 @@ class SchemaView(_EnvelopedErrors, SpectacularAPIView):
 class SwaggerView(_EnvelopedErrors, SpectacularSwaggerSplitView):
     """Swagger UI with its start-up script at ``?script`` rather than inline, and a
     page without inline styles: /v1/docs has a Content-Security-Policy that
-    allows neither (ecommerce.content_security_policy)."""
+    allows neither (ecommerce.content_security_policy_middleware)."""
 
     template_name = "ecommerce/swagger_ui.html"

@@ -191,7 +191,8 @@ def rate_parse(text: str) -> tuple[int, int]:
 
 
 class Rate(Reader):
-    """``1000/hour``, ``10/minute``, ``5/s``: kept as written; ecommerce.throttling reads it."""
+    """``1000/hour``, ``10/minute``, ``5/s``: kept as written; read by
+    ecommerce.ratelimit.throttling."""
 
     accepted = "a rate, <requests>/<second, minute, hour or day> (1000/hour, 10/minute)"
     bad = "lots"

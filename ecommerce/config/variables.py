@@ -232,7 +232,7 @@ VARIABLES: tuple[Variable, ...] = (
         ListOf(Word(*RQ_QUEUE_NAMES), spaces=True, empty=False),
         " ".join(RQ_QUEUE_NAMES),
     ),
-    V("RQ_WORKER_CLASS", DottedPath(), "ecommerce.worker.JobWorker"),
+    V("RQ_WORKER_CLASS", DottedPath(), "ecommerce.jobs.worker.JobWorker"),
     # --- the image and its server (README "Deploy > Configuration") ---
     V(
         "DJANGO_SETTINGS_MODULE",

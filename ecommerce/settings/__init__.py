@@ -57,25 +57,25 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: counts every response and times everything below it.
     "ecommerce.metrics.RequestMetricsMiddleware",
-    "ecommerce.request_id.RequestIdMiddleware",
+    "ecommerce.request_id_middleware.RequestIdMiddleware",
     # Outside everything that can fail under /v1, so that even DEBUG's
     # technical error page leaves in the envelope.
-    "ecommerce.api.error_envelope.ApiErrorEnvelopeMiddleware",
-    "ecommerce.rate_limit_headers.RateLimitHeadersMiddleware",
+    "ecommerce.api.error_envelope_middleware.ApiErrorEnvelopeMiddleware",
+    "ecommerce.ratelimit.headers_middleware.RateLimitHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy by path: the admin, /v1/docs, the API.
-    "ecommerce.content_security_policy.ContentSecurityPolicyMiddleware",
+    "ecommerce.content_security_policy_middleware.ContentSecurityPolicyMiddleware",
     # Before anything that answers on its own (WhiteNoise, CommonMiddleware), so
     # those answers carry CORS headers too; after SecurityMiddleware, so a
     # preflight gets the security headers.
     "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Session, user and messages for the admin site only: the API is stateless.
-    "ecommerce.admin_site.AdminSessionMiddleware",
+    "ecommerce.admin_site_middleware.AdminSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "ecommerce.admin_site.AdminAuthenticationMiddleware",
-    "ecommerce.admin_site.AdminMessageMiddleware",
+    "ecommerce.admin_site_middleware.AdminAuthenticationMiddleware",
+    "ecommerce.admin_site_middleware.AdminMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -136,9 +136,9 @@ SESSION_COOKIE_AGE = env.SESSION_COOKIE_AGE
 if REDIS_URL:
     # Cache, sessions, throttling (get_redis_connection) and RQ share the one
     # pool django-redis keeps per URL. Redis errors never fail a request: see
-    # ecommerce.redis_resilience.
+    # ecommerce.cache.redis_resilience.
     _REDIS_OPTIONS = {
-        "CONNECTION_POOL_CLASS": "ecommerce.redis_resilience.FailFastConnectionPool",
+        "CONNECTION_POOL_CLASS": "ecommerce.cache.redis_resilience.FailFastConnectionPool",
         "SOCKET_CONNECT_TIMEOUT": env.REDIS_CONNECT_TIMEOUT,
         "SOCKET_TIMEOUT": env.REDIS_SOCKET_TIMEOUT,
     }
@@ -147,43 +147,43 @@ if REDIS_URL:
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": CACHE_KEY_PREFIX,
-            "KEY_FUNCTION": "ecommerce.cache.make_key",
+            "KEY_FUNCTION": "ecommerce.cache.keys.make_key",
             "OPTIONS": {
                 **_REDIS_OPTIONS,
-                "CLIENT_CLASS": "ecommerce.redis_resilience.FailOpenClient",
+                "CLIENT_CLASS": "ecommerce.cache.redis_resilience.FailOpenClient",
                 # A read during an outage is a miss, a write is dropped (logged).
                 "IGNORE_EXCEPTIONS": True,
             },
         },
-        # Same Redis and pool; errors are raised so ecommerce.sessions can tell
+        # Same Redis and pool; errors are raised so ecommerce.cache.sessions can tell
         # "Redis is down" from "no such session".
         "sessions": {
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": CACHE_KEY_PREFIX,
-            "KEY_FUNCTION": "ecommerce.cache.make_key",
+            "KEY_FUNCTION": "ecommerce.cache.keys.make_key",
             "OPTIONS": {**_REDIS_OPTIONS, "CLIENT_CLASS": "django_redis.client.DefaultClient"},
         },
     }
-    SESSION_ENGINE = "ecommerce.sessions"
+    SESSION_ENGINE = "ecommerce.cache.sessions"
     SESSION_CACHE_ALIAS = "sessions"
 else:
     # Files shared by every process of this checkout (the server, manage.py
     # import_products, a second server), with cross-process atomic counters:
-    # see ecommerce.shared_file_cache.
+    # see ecommerce.cache.shared_file_cache.
     CACHES = {
         "default": {
-            "BACKEND": "ecommerce.shared_file_cache.SharedFileCache",
+            "BACKEND": "ecommerce.cache.shared_file_cache.SharedFileCache",
             "LOCATION": env.CACHE_DIR,
             "KEY_PREFIX": CACHE_KEY_PREFIX,
-            "KEY_FUNCTION": "ecommerce.cache.make_key",
+            "KEY_FUNCTION": "ecommerce.cache.keys.make_key",
             "OPTIONS": {"MAX_ENTRIES": 10_000},
         }
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # Jobs run through RQ when Redis is configured, and inline (after the
-# transaction commits) when it is not: see ecommerce.jobs. With Redis, the
+# transaction commits) when it is not: see ecommerce.jobs.enqueue. With Redis, the
 # queues use the default cache's connection pool.
 JOBS_SYNC = not REDIS_URL
 RQ_QUEUE_NAMES = list(config.RQ_QUEUE_NAMES)
@@ -196,14 +196,14 @@ RQ_QUEUES = {
     for name in RQ_QUEUE_NAMES
 }
 # `manage.py rqworker` runs jobs in the worker's own process, keeping its
-# connection pools (see ecommerce.worker); rq.worker.Worker forks per job.
+# connection pools (see ecommerce.jobs.worker); rq.worker.Worker forks per job.
 # COMMIT_MODE "auto": a job is enqueued when the code asks. django-rq 4's default,
 # "on_db_commit", would defer it to the commit; the project already says when:
-# side effects go through transaction.on_commit (ecommerce.jobs), and a job
+# side effects go through transaction.on_commit (ecommerce.jobs.enqueue), and a job
 # enqueued on purpose inside a transaction (a periodic job's own) is not held.
 RQ = {"WORKER_CLASS": env.RQ_WORKER_CLASS, "COMMIT_MODE": "auto"}
 
-# The schedule of `manage.py rqcron ecommerce.cron` (make cron, the image's cron
+# The schedule of `manage.py rqcron ecommerce.jobs.cron` (make cron, the image's cron
 # role): (job by dotted path, queue, every N seconds). See README "Background jobs".
 PERIODIC_JOBS = [
     ("payments.tasks.payments_sweep", "payments", 60),
@@ -217,7 +217,7 @@ PERIODIC_JOBS = [
 ]
 
 # --- Rate limiting -------------------------------------------------------------
-# "<requests>/<second|minute|hour|day>"; see ecommerce.throttling.
+# "<requests>/<second|minute|hour|day>"; see ecommerce.ratelimit.throttling.
 RATE_LIMIT = env.RATE_LIMIT
 LOGIN_RATE_LIMIT = env.LOGIN_RATE_LIMIT
 # How many reverse proxies in front of the app append to X-Forwarded-For; the
@@ -227,7 +227,8 @@ TRUSTED_PROXY_COUNT = env.TRUSTED_PROXY_COUNT
 # ingress); from anyone else they are dropped before Django sees the request.
 # See ecommerce.forwarded.
 TRUSTED_PROXY_NETWORKS = env.TRUSTED_PROXY_NETWORKS
-# The payment provider's webhook, per client IP (ecommerce.throttling.WebhookRateThrottle).
+# The payment provider's webhook, per client IP
+# (ecommerce.ratelimit.throttling.WebhookRateThrottle).
 WEBHOOK_RATE_LIMIT = env.WEBHOOK_RATE_LIMIT
 
 # --- Auth -----------------------------------------------------------------
@@ -286,8 +287,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "ecommerce.api.exceptions.exception_handler",
     # Rates come from RATE_LIMIT / LOGIN_RATE_LIMIT; login and register set
-    # ecommerce.throttling.LoginRateThrottle themselves.
-    "DEFAULT_THROTTLE_CLASSES": ["ecommerce.throttling.ApiRateThrottle"],
+    # ecommerce.ratelimit.throttling.LoginRateThrottle themselves.
+    "DEFAULT_THROTTLE_CLASSES": ["ecommerce.ratelimit.throttling.ApiRateThrottle"],
     "COERCE_DECIMAL_TO_STRING": False,
     "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%SZ",
     "NON_FIELD_ERRORS_KEY": "nonFieldErrors",
@@ -467,7 +468,7 @@ LOG_FORMAT = env.LOG_FORMAT
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "ecommerce.request_id.RequestIdLogFilter"}},
+    "filters": {"request_id": {"()": "ecommerce.request_id_middleware.RequestIdLogFilter"}},
     "formatters": {
         "plain": {
             "format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s",

@@ -84,7 +84,7 @@ def test_the_message_names_the_problem_and_what_is_accepted():
     ("name", "value", "problem"),
     [
         ("EMAIL_BACKEND", "django.core.mail.backends.nope.EmailBackend", "cannot be imported"),
-        ("RQ_WORKER_CLASS", "ecommerce.worker.NoSuchWorker", "cannot be imported"),
+        ("RQ_WORKER_CLASS", "ecommerce.jobs.worker.NoSuchWorker", "cannot be imported"),
         ("PAYMENT_GATEWAY", "payments.gateway.Nope", "cannot be imported"),
         ("PAYMENT_GATEWAY", "payments.models.Payment", "is not a class with charge()"),
         ("PAYMENT_GATEWAY", "Paypal", "is not a known short name"),

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from ecommerce.shared_file_cache import SharedFileCache
+from ecommerce.cache.shared_file_cache import SharedFileCache
 from tests.drills.support import REPO, ApiServer
 
 pytestmark = pytest.mark.xdist_group("embedded")
@@ -75,7 +75,7 @@ def test_cull_spares_the_counters_without_expiry(tmp_path):
 
 _INCREMENT = """
 import sys
-from ecommerce.shared_file_cache import SharedFileCache
+from ecommerce.cache.shared_file_cache import SharedFileCache
 cache = SharedFileCache(sys.argv[1], {})
 cache.add("counter", 0, None)
 for _ in range(int(sys.argv[2])):

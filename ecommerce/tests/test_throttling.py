@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 from ecommerce.api.ids import public_id
-from ecommerce.throttling import (
+from ecommerce.ratelimit.throttling import (
     Rate,
     client_ip,
     client_ip_key,
@@ -202,7 +202,7 @@ def test_without_redis_the_local_memory_cache_counts(customer_client, settings):
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "throttling-test",
-            "KEY_FUNCTION": "ecommerce.cache.make_key",
+            "KEY_FUNCTION": "ecommerce.cache.keys.make_key",
         },
         "sessions": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     }

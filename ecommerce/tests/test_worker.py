@@ -14,7 +14,7 @@ from django.db import connection
 from django_rq.workers import get_worker_class
 
 from accounts.models import User
-from ecommerce.worker import JobWorker
+from ecommerce.jobs.worker import JobWorker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

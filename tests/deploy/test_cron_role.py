@@ -2,7 +2,7 @@
 
 django-rq 4 ships its own ``rqcron`` command, and ``django_rq`` comes before
 ``ecommerce`` in INSTALLED_APPS, so its command is the one manage.py runs. The
-role runs it on the project's config module (``manage.py rqcron ecommerce.cron``):
+role runs it on the project's config module (``manage.py rqcron ecommerce.jobs.cron``):
 this starts the role as the image does, against the test's Redis, and checks
 that every job of settings.PERIODIC_JOBS lands on its queue.
 """
@@ -57,7 +57,7 @@ def test_the_cron_role_enqueues_every_periodic_job(tmp_path):
 
     assert seen >= expected, output
     assert f"Starting cron scheduler with {len(expected)} jobs" in output, output
-    assert [scheduler.config_file for scheduler in schedulers] == ["ecommerce.cron"]
+    assert [scheduler.config_file for scheduler in schedulers] == ["ecommerce.jobs.cron"]
 
 
 def test_the_schedule_refuses_to_start_without_redis(tmp_path):

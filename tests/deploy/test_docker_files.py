@@ -169,7 +169,7 @@ def test_entrypoint_knows_every_role_the_manifests_use():
     entrypoint = (DOCKER / "entrypoint.sh").read_text()
     for role in ("web", "worker", "cron", "migrate", "manage"):
         assert re.search(rf"^  {role}\)$", entrypoint, re.M), role
-    assert "manage.py rqcron ecommerce.cron" in entrypoint
+    assert "manage.py rqcron ecommerce.jobs.cron" in entrypoint
     assert "manage.py rqworker $queues --with-scheduler" in entrypoint
 
 

@@ -8,7 +8,7 @@ of a charge) holds the worker inside the call until the drill kills it:
 - the whole worker after the provider captured, before the answer reached the
   application: the payments sweep re-queues the charge and a new worker asks
   the provider again with the same idempotency key;
-- the worker (the default ecommerce.worker.JobWorker runs jobs in its own
+- the worker (the default ecommerce.jobs.worker.JobWorker runs jobs in its own
   process) before the provider saw the request: RQ finds the job abandoned
   and retries it under its retry policy;
 - with RQ_WORKER_CLASS=rq.worker.Worker, only the work-horse it forked, before

@@ -301,7 +301,7 @@ def test_a_spent_login_limit_does_not_lock_out_other_clients(customer, password,
 
 
 def test_the_login_limit_is_tighter_than_the_general_limit(settings):
-    from ecommerce.throttling import parse_rate
+    from ecommerce.ratelimit.throttling import parse_rate
 
     login, general = parse_rate(settings.LOGIN_RATE_LIMIT), parse_rate(settings.RATE_LIMIT)
 

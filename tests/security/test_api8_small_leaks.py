@@ -14,7 +14,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import AdminFactory
-from ecommerce.content_security_policy import ADMIN_POLICY, API_POLICY, DOCS_POLICY
+from ecommerce.content_security_policy_middleware import ADMIN_POLICY, API_POLICY, DOCS_POLICY
 from tests.security.conftest import order_body
 
 pytestmark = pytest.mark.django_db

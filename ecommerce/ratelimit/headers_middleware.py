@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from ecommerce.throttling import configured_rate, rate_limit_state_for
+from ecommerce.ratelimit.throttling import configured_rate, rate_limit_state_for
 
 API_PREFIX = "/v1"
 

@@ -46,7 +46,7 @@ from redis.commands.core import Script
 from rest_framework.throttling import BaseThrottle
 
 from ecommerce.api.ids import PREFIXES, public_id
-from ecommerce.redis_resilience import REDIS_ERRORS
+from ecommerce.cache.redis_resilience import REDIS_ERRORS
 
 logger = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ import logging
 
 from django.contrib.sessions.backends.cache import SessionStore as CacheSessionStore
 
-from ecommerce.redis_resilience import REDIS_ERRORS
+from ecommerce.cache.redis_resilience import REDIS_ERRORS
 
 logger = logging.getLogger(__name__)
 
