@@ -1,7 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 
-from catalog.media.views import media_file_urlpatterns
 from ecommerce import health, metrics, views
 from ecommerce.api.schema_views import SchemaView, SwaggerView
 from ecommerce.api.urls import api_path
@@ -26,7 +25,7 @@ urlpatterns = [
     path("v1/", include(v1)),
     path("v1", views.api_not_found),
     # Uploaded media under MEDIA_URL when they are stored locally (make run).
-    *media_file_urlpatterns(),
+    path("", include("catalog.media.file_urls")),
 ]
 
 handler400 = "ecommerce.views.handler400"

@@ -15,7 +15,7 @@ from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from ecommerce.api.envelope import camel_case, error_body
 from ecommerce.api.parsers import JSONTooComplex, PayloadTooLarge
 from ecommerce.errors import ApplicationError, ErrorCode
-from ecommerce.ratelimit.throttling import REQUEST_ATTRIBUTE
+from ecommerce.ratelimit.refusals import REFUSED_BEFORE_THROTTLING, throttled_instead
 
 logger = logging.getLogger("ecommerce.api")
 
@@ -41,10 +41,6 @@ _DRF_CODES: list[tuple[type[Exception], ErrorCode, bool]] = [
     (PayloadTooLarge, ErrorCode.PAYLOAD_TOO_LARGE, _CODE_TEXT),
 ]
 
-# Refusals DRF makes before its throttles run: they are counted too, or a client
-# without a valid token could call protected endpoints without any limit.
-_REFUSED_BEFORE_THROTTLING = (drf.NotAuthenticated, drf.AuthenticationFailed, drf.PermissionDenied)
-
 
 def exception_handler(exc: Exception, context: dict) -> Response:
     if isinstance(exc, ApplicationError):
@@ -69,8 +65,9 @@ def exception_handler(exc: Exception, context: dict) -> Response:
         logger.warning("Suspicious request refused: %s", exc)
         return Response(error_body(ErrorCode.BAD_REQUEST), status=ErrorCode.BAD_REQUEST.status)
 
-    if isinstance(exc, _REFUSED_BEFORE_THROTTLING):
-        exc = _throttled_instead(exc, context) or exc
+    if isinstance(exc, REFUSED_BEFORE_THROTTLING):
+        # Refused before DRF's throttles ran: counted here (ecommerce.ratelimit.refusals).
+        exc = throttled_instead(exc, context) or exc
 
     if isinstance(exc, drf.APIException):
         return _api_exception_response(exc)
@@ -112,25 +109,6 @@ def _api_exception_response(exc: drf.APIException) -> Response:
     else:
         message = str(exc.detail) if isinstance(exc.detail, str) else "Request failed."
     return Response(error_body(code, message, details), status=exc.status_code, headers=headers)
-
-
-def _throttled_instead(exc: drf.APIException, context: dict) -> drf.Throttled | None:
-    """Count a request refused before throttling; Throttled when it is over the limit.
-
-    DRF authenticates and checks permissions before it throttles, so a 401 or
-    403 from that stage never reached the throttles. Refusals raised later (by
-    the view itself) were counted already and are left alone.
-    """
-    view, request = context.get("view"), context.get("request")
-    if view is None or request is None or not hasattr(view, "check_throttles"):
-        return None
-    if getattr(getattr(request, "_request", request), REQUEST_ATTRIBUTE, None) is not None:
-        return None
-    try:
-        view.check_throttles(request)
-    except drf.Throttled as throttled:
-        return throttled
-    return None
 
 
 def _django_validation_details(exc: DjangoValidationError) -> dict[str, list[str]]:

@@ -4,7 +4,7 @@
 second server) writes from another; both must see one cache and one
 invalidation. Django's ``FileBasedCache`` already shares its files between
 processes and writes each entry atomically (a temporary file renamed into
-place). What it lacks, and what ``catalog.cache`` and ``ecommerce.throttling``
+place). What it lacks, and what ``catalog.cache`` and ``ecommerce.ratelimit.throttling``
 rely on, is added here:
 
 - ``incr`` is atomic across processes. Django's is a read then a write, so

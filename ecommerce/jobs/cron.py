@@ -1,4 +1,4 @@
-"""The periodic jobs' schedule: ``manage.py rqcron ecommerce.cron``.
+"""The periodic jobs' schedule: ``manage.py rqcron ecommerce.jobs.cron``.
 
 django-rq's ``rqcron`` command (django-rq 4) loads this module and runs RQ's
 cron scheduler on it. One process per deployment (the jobs are idempotent, so
