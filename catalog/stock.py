@@ -93,9 +93,9 @@ def stock_reserve(
 
     Raises ProductUnavailable (unknown or removed product or variant, or a
     product with several variants; ``details`` keyed by each line's
-    ``label``), QuantityTooLarge, or InsufficientStock (its ``lines``, each short line with
-    ``requested`` and ``available``); either way nothing
-    has changed. Returns the merged lines in first-seen order.
+    ``label``), QuantityTooLarge, or InsufficientStock (its ``lines``: each
+    short line with ``requested`` and ``available``); either way nothing has
+    changed. Returns the merged lines in first-seen order.
     """
     _require_transaction()
     variant_ids = {line.variant_id for line in lines if line.variant_id is not None}
