@@ -8,18 +8,27 @@ back, under the same lock, when the order gives back its stock (cancelled,
 expired, payment failed: ``orders.signals.order_released``).
 """
 
+from typing import TYPE_CHECKING
+
 from django.db.models import F
 from django.utils import timezone
 
 from checkout.errors import CheckoutInvalid
 from checkout.models import DiscountCode, DiscountRedemption
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from accounts.models import User
+
 
 def _refuse(message: str) -> CheckoutInvalid:
     return CheckoutInvalid(message, details={"discountCode": [message]})
 
 
-def discount_code_get(*, code: str, customer=None, lock: bool = False) -> DiscountCode:
+def discount_code_get(
+    *, code: str, customer: "User | AnonymousUser | None" = None, lock: bool = False
+) -> DiscountCode:
     """The active code ``code`` (any case), valid now and with uses left for ``customer``.
 
     ``lock``: take its row lock (inside the order's transaction). Without a
