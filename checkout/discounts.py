@@ -8,7 +8,7 @@ back, under the same lock, when the order gives back its stock (cancelled,
 expired, payment failed: ``orders.signals.order_released``).
 """
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from django.db.models import F
 from django.utils import timezone
@@ -56,7 +56,7 @@ def discount_code_get(
         and found.max_uses_per_customer is not None
     ):
         used = DiscountRedemption.objects.filter(
-            code=found, user=customer, released_at__isnull=True
+            code=found, user=cast("User", customer), released_at__isnull=True
         ).count()
         if used >= found.max_uses_per_customer:
             raise _refuse(

@@ -48,7 +48,7 @@ class CheckoutChoicesMixin(serializers.Serializer):
 
 
 class OrderCreateInputSerializer(CheckoutChoicesMixin, StrictInputSerializer):
-    items = OrderLineInputSerializer(
+    items = OrderLineInputSerializer(  # type: ignore[call-arg]
         many=True, min_length=1, max_length=settings.ORDER_MAX_ITEMS, allow_empty=False
     )
     shippingAddress = ShippingAddressSerializer()
@@ -57,7 +57,7 @@ class OrderCreateInputSerializer(CheckoutChoicesMixin, StrictInputSerializer):
 
 
 class QuoteInputSerializer(CheckoutChoicesMixin, StrictInputSerializer):
-    items = OrderLineInputSerializer(
+    items = OrderLineInputSerializer(  # type: ignore[call-arg]
         many=True, min_length=1, max_length=settings.ORDER_MAX_ITEMS, allow_empty=False
     )
     shippingAddress = ShippingAddressSerializer(
