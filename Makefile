@@ -18,7 +18,7 @@ help:
 	@echo "make run     install, migrate, load demo data, serve on http://$(HOST):$(PORT)"
 	@echo "make test    install and run the whole suite against PostgreSQL and Redis"
 	@echo "make manage  ARGS=\"createsuperuser\": any manage.py command"
-	@echo "make lint    ruff check and format check, import-linter contracts"
+	@echo "make lint    ruff check and format check, mypy, import-linter contracts"
 	@echo "make lock    re-compile the hashed lock files (requirements/*.lock) from requirements/*.txt"
 	@echo "make worker  RQ worker for every queue (needs REDIS_URL)"
 	@echo "make cron    the periodic jobs' scheduler (needs REDIS_URL and a worker)"
@@ -94,9 +94,14 @@ fuzz: install
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-500} \
 	$(BIN)/pytest -m fuzz tests/fuzz $(PYTEST_ARGS)
 
+# mypy's Django plugin imports the settings: DEBUG=1 (the development key, SQLite,
+# no service needed) and ENV_FILE empty (never a developer's .env), whatever the shell has.
+MYPY = DEBUG=1 ENV_FILE= $(BIN)/mypy
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(MYPY)
 	$(BIN)/lint-imports
 
 # The benchmark: production settings on PostgreSQL and Redis (BENCH_DATABASE_URL,

@@ -52,7 +52,7 @@ def login_rate_limited(login_view: Callable[..., HttpResponse]) -> Callable[...,
 
 # The site's URLs are built from ``admin.site.login`` when the URLconf loads,
 # after every app's admin module (this one) has run.
-admin.site.login = login_rate_limited(admin.site.login)
+admin.site.login = login_rate_limited(admin.site.login)  # type: ignore[method-assign]
 
 
 class ShopUserCreationForm(UserCreationForm):

@@ -13,8 +13,8 @@ class JWTAuthentication(SimpleJWTAuthentication):
     """SimpleJWT's, but a signed token whose user id is not a UUID is an invalid
     token (401 token_invalid) rather than a database error (500)."""
 
-    def get_user(self, validated_token: Token) -> User | TokenUser:
+    def get_user(self, validated_token: Token) -> User | TokenUser:  # type: ignore[override]
         try:
-            return super().get_user(validated_token)
+            return super().get_user(validated_token)  # type: ignore[return-value]
         except (DjangoValidationError, ValueError, TypeError) as exc:
             raise InvalidToken() from exc

@@ -135,7 +135,7 @@ def _decode_refresh(raw: str) -> dict[str, Any]:
     if not isinstance(raw, str) or not raw:
         raise TokenInvalid()
     try:
-        payload = token_backend.decode(raw, verify=True)
+        payload = token_backend.decode(raw, verify=True)  # type: ignore[arg-type]
     except TokenBackendError as exc:
         raise TokenInvalid() from exc
     if payload.get(api_settings.TOKEN_TYPE_CLAIM) != "refresh" or not payload.get(FAMILY_CLAIM):

@@ -1,5 +1,7 @@
 """Thin API views: validate input, call one service or selector, serialize."""
 
+from typing import TYPE_CHECKING, cast
+
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound
@@ -28,6 +30,9 @@ from accounts.tokens import FAMILY_CLAIM, token_family_revoke_by_token, token_pa
 from ecommerce.api.ids import PREFIXES, uuid_from_path
 from ecommerce.api.pagination import PAGE_LIMIT_PARAMETERS, PageLimitPagination
 from ecommerce.ratelimit.throttling import LoginRateThrottle
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 _USER_ID = OpenApiParameter(
     "user_id",
@@ -135,7 +140,7 @@ class LogoutView(APIView):
         body = RefreshInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         token_family_revoke_by_token(
-            raw_refresh=body.validated_data["refreshToken"], user=request.user
+            raw_refresh=body.validated_data["refreshToken"], user=cast("User", request.user)
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -143,7 +148,7 @@ class LogoutView(APIView):
 class LogoutAllView(APIView):
     @extend_schema(tags=["auth"], request=None, responses={204: None}, summary="Log out everywhere")
     def post(self, request: Request) -> Response:
-        services.auth_logout_all(user=request.user)
+        services.auth_logout_all(user=cast("User", request.user))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -158,10 +163,10 @@ class PasswordChangeView(APIView):
         body = PasswordChangeInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         services.password_change(
-            user=request.user,
+            user=cast("User", request.user),
             current_password=body.validated_data["currentPassword"],
             new_password=body.validated_data["newPassword"],
-            current_family_id=request.auth.get(FAMILY_CLAIM) if request.auth else None,
+            current_family_id=request.auth.get(FAMILY_CLAIM) if request.auth else None,  # type: ignore[union-attr]
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -227,7 +232,7 @@ class UserMeView(APIView):
 class UserDetailView(APIView):
     def _get_user(self, request: Request, user_id: str):
         user = selectors.user_get_visible(
-            viewer=request.user, user_id=uuid_from_path(PREFIXES["user"], user_id)
+            viewer=cast("User", request.user), user_id=uuid_from_path(PREFIXES["user"], user_id)
         )
         if user is None:
             raise NotFound()
@@ -256,7 +261,7 @@ class UserDetailView(APIView):
     def patch(self, request: Request, user_id: str) -> Response:
         user = self._get_user(request, user_id)
         body = UserUpdateInputSerializer(
-            data=request.data, partial=True, can_set_role=request.user.is_admin
+            data=request.data, partial=True, can_set_role=cast("User", request.user).is_admin
         )
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)

@@ -8,7 +8,7 @@ Staff find products by name, slug, public id (``prod_…``) or a variant's SKU,
 and variants by SKU or public id (``var_…``).
 """
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -44,7 +44,7 @@ class ImageUrlsField(forms.CharField):
             return "\n".join(str(url) for url in value)
         return value or ""
 
-    def to_python(self, value: Any) -> list[str]:
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
         if isinstance(value, list):
             return value
         return [line.strip() for line in (value or "").splitlines() if line.strip()]
@@ -156,7 +156,7 @@ class ProductAddForm(ProductAdminForm):
     )
 
     class Meta(ProductAdminForm.Meta):
-        fields = (*ProductAdminForm.Meta.fields, "price", "stock")
+        fields = (*ProductAdminForm.Meta.fields, "price", "stock")  # type: ignore[assignment]
 
     clean_price = _clean_price
     clean_stock = _clean_stock
@@ -226,7 +226,7 @@ class VariantInline(admin.TabularInline):
     verbose_name_plural = "variants (price and stock per variant)"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).in_catalog().order_by("position", "pk")
+        return super().get_queryset(request).in_catalog().order_by("position", "pk")  # type: ignore[attr-defined]
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -305,7 +305,7 @@ class CategoryTreeFilter(admin.SimpleListFilter):
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         if not self.value():
             return queryset
-        return queryset.filter(**{f"{self.field}__in": category_subtree(self.value())})
+        return queryset.filter(**{f"{self.field}__in": category_subtree(cast(str, self.value()))})
 
 
 class SetStockForm(forms.Form):
@@ -334,7 +334,7 @@ def _set_stock_page(
             "form": form,
             "objects": queryset,
             "action": "set_stock",
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,  # type: ignore[attr-defined]
         },
     )
 
@@ -374,7 +374,7 @@ class ProductAdmin(admin.ModelAdmin):
     list_per_page = 50
     actions = ("set_stock", "remove_from_catalog", "restore_to_catalog")
 
-    def get_form(self, request: HttpRequest, obj: Product | None = None, **kwargs: Any):
+    def get_form(self, request: HttpRequest, obj: Product | None = None, **kwargs: Any):  # type: ignore[override]
         if obj is None:
             kwargs["form"] = self.add_form
         return super().get_form(request, obj, **kwargs)
@@ -439,7 +439,7 @@ class ProductAdmin(admin.ModelAdmin):
 
     @admin.display(description="Variants", ordering="variant_count")
     def variant_count(self, obj: Product) -> int:
-        return obj.variant_count
+        return obj.variant_count  # type: ignore[attr-defined]
 
     # Product media (catalog.media): the list's thumbnail.
     @admin.display(description="Image")
@@ -598,7 +598,7 @@ def _stock_set_message(stock: int, done: services.StockSet) -> str:
 
 class VariantChangeListForm(VariantInlineForm):
     class Meta(VariantInlineForm.Meta):
-        fields = ("price", "stock")
+        fields = ("price", "stock")  # type: ignore[assignment]
 
 
 class VariantCategoryFilter(CategoryTreeFilter):
@@ -741,7 +741,7 @@ class CategoryAdminForm(forms.ModelForm):
 
 class CategoryChangeListForm(CategoryAdminForm):
     class Meta(CategoryAdminForm.Meta):
-        fields = ("parent", "position")
+        fields = ("parent", "position")  # type: ignore[assignment]
 
 
 @admin.register(Category)
@@ -782,7 +782,7 @@ class CategoryAdmin(admin.ModelAdmin):
 
     @admin.display(description="Products (with subcategories)", ordering="product_count")
     def product_count(self, obj: Category) -> int:
-        return obj.product_count
+        return obj.product_count  # type: ignore[attr-defined]
 
     def save_model(self, request: HttpRequest, obj: Category, form: Any, change: bool) -> None:
         parent = form.cleaned_data.get("parent")

@@ -117,9 +117,9 @@ return {id or false, entry or false, redis.call('GET', KEYS[2]) or false,
 
 # EVALSHA, falling back to loading the script on NOSCRIPT (e.g. after a restart).
 # Bytes sources need no client to compute their SHA; the client is passed per call.
-_FILL_SCRIPT = Script(None, _FILL_SCRIPT_SOURCE)
-_INVALIDATE_SCRIPT = Script(None, _INVALIDATE_SCRIPT_SOURCE)
-_SLUG_READ_SCRIPT = Script(None, _SLUG_READ_SCRIPT_SOURCE)
+_FILL_SCRIPT = Script(None, _FILL_SCRIPT_SOURCE)  # type: ignore[arg-type]
+_INVALIDATE_SCRIPT = Script(None, _INVALIDATE_SCRIPT_SOURCE)  # type: ignore[arg-type]
+_SLUG_READ_SCRIPT = Script(None, _SLUG_READ_SCRIPT_SOURCE)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -241,7 +241,7 @@ def product_cache_read_by_slug(*, slug: str) -> CacheRead:
                 cache.make_key(GENERATION_KEY),
                 cache.make_key(EPOCH_KEY),
             ],
-            args=[cache.make_key(product_cache_key(""))],
+            args=[cache.make_key(product_cache_key(""))],  # type: ignore[arg-type]  # the keys' prefix
             client=client,
         )
         if _uuid_or_none(raw_id) is None:

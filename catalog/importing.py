@@ -22,7 +22,7 @@ collected, then the whole import rolls back if there was any.
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from django.db import transaction
 
@@ -65,7 +65,7 @@ class ImportRow:
     handle: str | None
     product: dict[str, Any]  # validated product fields present on this row
     variant: dict[str, Any]  # validated variant fields, options as {name: value}
-    option_names: list[str]
+    option_names: list[str | None]
 
 
 @dataclass
@@ -79,7 +79,7 @@ class ProductGroup:
 
     @property
     def option_names(self) -> list[str]:
-        return self.first.option_names
+        return cast(list[str], self.first.option_names)  # a first row names each one
 
 
 def products_validate(*, rows: list[tuple[int, Any]]) -> tuple[list[ProductGroup], list[str]]:
@@ -221,7 +221,7 @@ def _parse_row(number: int, values: Any, errors: list[str], *, first: bool) -> I
     )
 
 
-def _options_of(values: dict[str, Any]) -> tuple[list[str], dict[str, str], str | None]:
+def _options_of(values: dict[str, Any]) -> tuple[list[str | None], dict[str, str], str | None]:
     """The row's option names (in order) and values; or a message saying what is wrong."""
     if "options" in values:
         if any(values.get(column) for column in OPTION_COLUMNS):
@@ -232,7 +232,8 @@ def _options_of(values: dict[str, Any]) -> tuple[list[str], dict[str, str], str 
         ):
             return [], {}, 'options: expected an object of option names to values: {"Size": "M"}'
         return list(given), dict(given), None
-    names, options = [], {}
+    names: list[str | None] = []
+    options: dict[str, str] = {}
     for number in (1, 2, 3):
         name = values.get(f"option{number}_name")
         value = values.get(f"option{number}_value")
@@ -360,7 +361,7 @@ def _rows_named(group: ProductGroup, message: str) -> str:
 
 def _messages(number: int, errors: dict[str, Any]) -> list[str]:
     """One line per problem, in the order of the columns."""
-    messages = []
+    messages: list[str] = []
     order = {name: index for index, name in enumerate(COLUMNS)}
     for name, problems in sorted(errors.items(), key=lambda item: order.get(item[0], 99)):
         if isinstance(problems, dict):  # a list or dict field: {index or key: [messages]}

@@ -38,7 +38,8 @@ _ORDERINGS: dict[ProductSort, tuple[str, ...]] = {
 def products_with_details(products: QuerySet[Product]) -> QuerySet[Product]:
     """What the product representation needs, at a fixed number of queries for any page:
     the category joined, variants, options and media in one query each."""
-    return products.select_related("category").prefetch_related(
+    # The plugin takes to_attr for a new attribute; Product declares both (its properties).
+    return products.select_related("category").prefetch_related(  # type: ignore[no-redef]
         media_prefetch(),
         Prefetch(
             "variants",
@@ -91,7 +92,7 @@ def product_list(
     English stemming, web-search syntax) and ranks name matches above description
     matches; on other databases every word must appear in the name or description.
     """
-    products = Product.objects.in_catalog()
+    products: QuerySet[Product] = Product.objects.in_catalog()
     if category is not None:
         products = products.filter(category__in=category_subtree(category))
     variant_match = Q()
@@ -196,7 +197,7 @@ def category_tree() -> list[CategoryNode]:
         .annotate(count=Count("pk"))
         .values_list("category_id", "count")
     )
-    nodes = {
+    nodes: dict[int | None, CategoryNode] = {
         category.pk: CategoryNode(
             slug=category.slug,
             name=category.name,

@@ -322,13 +322,13 @@ class ProductWriteSerializer(_ProductFieldsSerializer):
         help_text="A simple product's SKU, generated from the slug when absent.",
     )
     weight = WeightField(required=False)
-    options = OptionWriteSerializer(
+    options = OptionWriteSerializer(  # type: ignore[call-arg]
         many=True,
         max_length=OPTIONS_MAX,
         required=False,
         help_text="At most 3 options, each with 1-100 distinct values; needs `variants`.",
     )
-    variants = VariantUpdateInProductSerializer(
+    variants = VariantUpdateInProductSerializer(  # type: ignore[call-arg]
         many=True,
         min_length=1,
         max_length=VARIANTS_MAX,
@@ -408,13 +408,13 @@ class VariantUpdateSerializer(StrictInputSerializer):
 @extend_schema_field({"type": "array", "items": {"$ref": "#/components/schemas/CategoryOutput"}})
 class CategoryChildrenField(serializers.Field):
     def to_representation(self, value: list[CategoryNode]) -> list[dict[str, Any]]:
-        return CategoryOutputSerializer(value, many=True).data
+        return CategoryOutputSerializer(value, many=True).data  # type: ignore[return-value]
 
 
 class CategoryOutputSerializer(serializers.Serializer):
     slug = serializers.SlugField()
     name = serializers.CharField()
-    parent = serializers.SlugField(allow_null=True, help_text="The parent's slug; null: a root.")
+    parent = serializers.SlugField(allow_null=True, help_text="The parent's slug; null: a root.")  # type: ignore[assignment]
     position = serializers.IntegerField(min_value=0)
     path = serializers.ListField(
         child=serializers.SlugField(), help_text="The slugs from the root to this category."
@@ -433,7 +433,7 @@ class CategoryWriteSerializer(StrictInputSerializer):
     slug = serializers.SlugField(
         max_length=100, required=False, help_text="Generated from `name` when absent on create."
     )
-    parent = serializers.SlugField(
+    parent = serializers.SlugField(  # type: ignore[assignment]
         max_length=100,
         required=False,
         allow_null=True,

@@ -161,7 +161,7 @@ def _resolve(
                 unavailable[label] = ["Unknown variant, or no longer sold."]
                 continue
         else:
-            candidates = by_product.get(line.product_id, [])
+            candidates = by_product.get(line.product_id, [])  # type: ignore[arg-type]
             if not candidates or not candidates[0].product.in_catalog:
                 unavailable[label] = ["Unknown product, or no longer sold."]
                 continue
@@ -339,7 +339,7 @@ def _lock(*, variant_ids: set[uuid.UUID], product_ids: set[uuid.UUID]) -> list[P
 def _line_name(line: StockLine) -> str:
     if line.variant_id is not None:
         return public_id(PREFIXES["variant"], line.variant_id)
-    return public_id(PREFIXES["product"], line.product_id)
+    return public_id(PREFIXES["product"], line.product_id)  # type: ignore[arg-type]
 
 
 def _require_transaction() -> None:

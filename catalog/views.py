@@ -4,7 +4,8 @@ admin writes. Thin: validate, select or serve, render."""
 import functools
 import re
 from dataclasses import dataclass
-from typing import Any
+from decimal import Decimal
+from typing import Any, cast
 
 from django.http import HttpResponse, QueryDict
 from django.utils.http import parse_etags
@@ -83,7 +84,7 @@ _VARIANT_ID = OpenApiParameter(
 _CATEGORY_SLUG = OpenApiParameter(
     "slug", OpenApiTypes.STR, OpenApiParameter.PATH, description="The category's slug (any case)."
 )
-_CACHED_RESPONSE_HEADERS = {"description": "The data, from Redis or PostgreSQL."}
+_CACHED_RESPONSE_HEADERS: dict[str, Any] = {"description": "The data, from Redis or PostgreSQL."}
 _WRITE_ERRORS = {
     400: OpenApiResponse(description="A field is not valid (validation_error, naming it)."),
     404: OpenApiResponse(description="No such product (not_found)."),
@@ -289,7 +290,7 @@ class ProductVariantListView(APIView):
         variant = services.variant_add(
             product=product,
             options=spec.options,
-            price=spec.price,
+            price=cast(Decimal, spec.price),  # required by VariantCreateSerializer
             stock=spec.stock or 0,
             sku=spec.sku,
             weight=spec.weight or 0,
@@ -514,7 +515,7 @@ def _list_query(query_string: str) -> ListQuery:
     try:
         page, limit = parse_page_params(params)
     except ValidationError as exc:
-        errors.update(exc.detail)
+        errors.update(exc.detail)  # type: ignore[arg-type]
     query = ProductListQuerySerializer(data=params)
     if not query.is_valid():
         errors.update(query.errors)

@@ -7,6 +7,7 @@ rates and discount codes are edited with their models' validation.
 
 import uuid
 from decimal import Decimal
+from typing import TYPE_CHECKING, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -29,6 +30,9 @@ from ecommerce.errors import ApplicationError
 from orders.models import Order, OrderItem
 from orders.state import OrderStatus
 from payments import services as payment_services
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 class OrderItemInline(admin.TabularInline):
@@ -57,8 +61,8 @@ def _move_action(target: str, label: str):
             modeladmin.message_user(request, line, level=messages.WARNING)
 
     action.__name__ = f"mark_{target}"
-    action.short_description = label
-    action.allowed_permissions = ("change",)
+    action.short_description = label  # type: ignore[attr-defined]
+    action.allowed_permissions = ("change",)  # type: ignore[attr-defined]
     return action
 
 
@@ -262,7 +266,7 @@ class OrderAdmin(PublicIdAdminMixin, admin.ModelAdmin):
             formset = ShipmentFormSet(
                 initial=[{"order": order.pk} for order in orders], prefix="shipment"
             )
-        rows = [(form, by_id.get(_uuid_or_none(form["order"].value()))) for form in formset]
+        rows = [(form, by_id.get(_uuid_or_none(form["order"].value()))) for form in formset]  # type: ignore[arg-type]
         return TemplateResponse(
             request,
             "admin/orders/order/ship.html",
@@ -274,7 +278,7 @@ class OrderAdmin(PublicIdAdminMixin, admin.ModelAdmin):
                 "formset": formset,
                 "rows": rows,
                 "orders": orders,
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,  # type: ignore[attr-defined]
             },
         )
 
@@ -295,7 +299,7 @@ class OrderAdmin(PublicIdAdminMixin, admin.ModelAdmin):
                     "opts": self.model._meta,
                     "form": form,
                     "orders": queryset,
-                    "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                    "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,  # type: ignore[attr-defined]
                 },
             )
         for order in queryset.select_related("payment"):
@@ -307,7 +311,7 @@ class OrderAdmin(PublicIdAdminMixin, admin.ModelAdmin):
                     payment_id=payment.id,
                     amount=form.cleaned_data["amount"],
                     reason=form.cleaned_data["reason"] or "Refunded by staff",
-                    actor=request.user,
+                    actor=cast("User", request.user),
                 )
                 self.message_user(request, f"{order}: refunded {refund.amount}.")
             except ApplicationError as exc:
@@ -341,8 +345,8 @@ class ListOfCodesField(forms.CharField):
             return ", ".join(value)
         return value
 
-    def to_python(self, value) -> list[str]:
-        text = super().to_python(value)
+    def to_python(self, value) -> list[str]:  # type: ignore[override]
+        text = cast(str, super().to_python(value))  # CharField's empty value is ""
         items = [part.strip() for part in text.split(",") if part.strip()]
         return [item.upper() for item in items] if self.upper else items
 

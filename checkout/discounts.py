@@ -8,18 +8,27 @@ back, under the same lock, when the order gives back its stock (cancelled,
 expired, payment failed: ``orders.signals.order_released``).
 """
 
+from typing import TYPE_CHECKING, cast
+
 from django.db.models import F
 from django.utils import timezone
 
 from checkout.errors import CheckoutInvalid
 from checkout.models import DiscountCode, DiscountRedemption
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from accounts.models import User
+
 
 def _refuse(message: str) -> CheckoutInvalid:
     return CheckoutInvalid(message, details={"discountCode": [message]})
 
 
-def discount_code_get(*, code: str, customer=None, lock: bool = False) -> DiscountCode:
+def discount_code_get(
+    *, code: str, customer: "User | AnonymousUser | None" = None, lock: bool = False
+) -> DiscountCode:
     """The active code ``code`` (any case), valid now and with uses left for ``customer``.
 
     ``lock``: take its row lock (inside the order's transaction). Without a
@@ -47,7 +56,7 @@ def discount_code_get(*, code: str, customer=None, lock: bool = False) -> Discou
         and found.max_uses_per_customer is not None
     ):
         used = DiscountRedemption.objects.filter(
-            code=found, user=customer, released_at__isnull=True
+            code=found, user=cast("User", customer), released_at__isnull=True
         ).count()
         if used >= found.max_uses_per_customer:
             raise _refuse(

@@ -1,6 +1,7 @@
 """Wire formats of the checkout: the order body and object, the quote, the pricing rules."""
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import validate_slug
@@ -28,8 +29,8 @@ from orders.serializers import (
 from orders.state import OrderStatus
 from payments.serializers import OrderPaymentOutputSerializer
 
-MONEY = {"max_digits": 12, "decimal_places": 2}
-NON_NEGATIVE = {**MONEY, "min_value": Decimal("0")}
+MONEY: dict[str, Any] = {"max_digits": 12, "decimal_places": 2}
+NON_NEGATIVE: dict[str, Any] = {**MONEY, "min_value": Decimal("0")}
 
 
 class CheckoutChoicesMixin(serializers.Serializer):
@@ -47,7 +48,7 @@ class CheckoutChoicesMixin(serializers.Serializer):
 
 
 class OrderCreateInputSerializer(CheckoutChoicesMixin, StrictInputSerializer):
-    items = OrderLineInputSerializer(
+    items = OrderLineInputSerializer(  # type: ignore[call-arg]
         many=True, min_length=1, max_length=settings.ORDER_MAX_ITEMS, allow_empty=False
     )
     shippingAddress = ShippingAddressSerializer()
@@ -56,7 +57,7 @@ class OrderCreateInputSerializer(CheckoutChoicesMixin, StrictInputSerializer):
 
 
 class QuoteInputSerializer(CheckoutChoicesMixin, StrictInputSerializer):
-    items = OrderLineInputSerializer(
+    items = OrderLineInputSerializer(  # type: ignore[call-arg]
         many=True, min_length=1, max_length=settings.ORDER_MAX_ITEMS, allow_empty=False
     )
     shippingAddress = ShippingAddressSerializer(

@@ -36,14 +36,16 @@ import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import ProtectedError
+from django.db.models import Model, ProtectedError
 from django.utils import timezone
 
-from catalog.stock import StockLine, basket_resolve, stock_reserve
+from catalog.stock import ReservedLine, StockLine, basket_resolve, stock_reserve
 from checkout.discounts import discount_code_get, discount_use_count
 from checkout.errors import CheckoutInvalid
 from checkout.models import DiscountCode, ShippingMethod, TaxRate
@@ -60,6 +62,11 @@ from payments import services as payment_services
 from payments import tasks as payment_tasks
 from payments.errors import PaymentFailed
 from payments.state import REFUNDABLE, PaymentStatus
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from accounts.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -88,10 +95,10 @@ def _stock_lines(items: Sequence[OrderLineInput]) -> list[StockLine]:
 def checkout_quote(
     *,
     items: Sequence[OrderLineInput],
-    shipping_address: dict | None = None,
+    shipping_address: dict[str, str] | None = None,
     shipping_method_id: uuid.UUID | None = None,
     discount_code: str | None = None,
-    customer=None,
+    customer: "User | AnonymousUser | None" = None,
 ) -> Quote:
     """What ``order_place`` would charge for the same input now; reserves and counts nothing.
 
@@ -111,7 +118,7 @@ def checkout_quote(
     )
 
 
-def _basket(reserved) -> list[BasketLine]:
+def _basket(reserved: Sequence[ReservedLine]) -> list[BasketLine]:
     return [
         BasketLine(variant=line.variant, quantity=line.quantity, label=line.label)
         for line in reserved
@@ -120,7 +127,7 @@ def _basket(reserved) -> list[BasketLine]:
 
 def order_place(
     *,
-    user,
+    user: "User",
     items: Sequence[OrderLineInput],
     shipping_address: dict[str, str],
     payment_method: str = "card",
@@ -253,7 +260,7 @@ def orders_expire_pending() -> int:
     awaiting the customer (requires_action) is cancelled at the provider once
     its order's cancellation has committed.
     """
-    cutoff = timezone.now() - timezone.timedelta(seconds=settings.ORDER_PENDING_TIMEOUT)
+    cutoff = timezone.now() - timedelta(seconds=settings.ORDER_PENDING_TIMEOUT)
     expired = 0
     for order_id in order_selectors.order_ids_pending_before(cutoff=cutoff):
         if not order_services.order_expire(order_id=order_id):
@@ -268,7 +275,10 @@ def orders_expire_pending() -> int:
 # --- The pricing rules: staff writes (API and admin) -------------------------------
 
 
-def _saved(instance, fields: dict, *, unique_message: str):
+_Rule = TypeVar("_Rule", bound=Model)
+
+
+def _saved(instance: _Rule, fields: dict[str, Any], *, unique_message: str) -> _Rule:
     for name, value in fields.items():
         setattr(instance, name, value)
     try:
@@ -282,12 +292,14 @@ def _saved(instance, fields: dict, *, unique_message: str):
     return instance
 
 
-def shipping_method_save(*, instance: ShippingMethod | None = None, **fields) -> ShippingMethod:
+def shipping_method_save(
+    *, instance: ShippingMethod | None = None, **fields: Any
+) -> ShippingMethod:
     """Create (``method`` None) or change a shipping method. Raises CheckoutInvalid (400)."""
     return _saved(instance or ShippingMethod(), fields, unique_message="Not saved.")
 
 
-def tax_rate_save(*, instance: TaxRate | None = None, **fields) -> TaxRate:
+def tax_rate_save(*, instance: TaxRate | None = None, **fields: Any) -> TaxRate:
     """Create or change a tax rate. Raises Conflict (409) when the place and category
     already have one."""
     if "state" in fields:
@@ -299,7 +311,7 @@ def tax_rate_save(*, instance: TaxRate | None = None, **fields) -> TaxRate:
     )
 
 
-def discount_code_save(*, instance: DiscountCode | None = None, **fields) -> DiscountCode:
+def discount_code_save(*, instance: DiscountCode | None = None, **fields: Any) -> DiscountCode:
     """Create or change a code (``uses`` is never written here). Raises Conflict (409)
     when another code has the same letters in any case."""
     categories = fields.pop("categories", None)
@@ -314,7 +326,7 @@ def discount_code_save(*, instance: DiscountCode | None = None, **fields) -> Dis
     return saved
 
 
-def pricing_rule_delete(*, rule) -> None:
+def pricing_rule_delete(*, rule: ShippingMethod | TaxRate | DiscountCode) -> None:
     """Delete a shipping method, tax rate or code. A code that orders used is kept
     (Conflict, 409): deactivate it instead, so its audit trail stays."""
     try:

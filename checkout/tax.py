@@ -120,8 +120,8 @@ class TableTaxCalculator(TaxCalculator):
         for rate in rates:
             if rate.category_id is None:
                 depth = 0
-            elif category_path and category_path.startswith(rate.category.path):
-                depth = rate.category.path.count("/")
+            elif category_path and category_path.startswith(rate.category.path):  # type: ignore[union-attr]
+                depth = rate.category.path.count("/")  # type: ignore[union-attr]
             else:
                 continue
             rank = (depth, bool(rate.state))

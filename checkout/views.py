@@ -1,6 +1,8 @@
 """Thin API views of the checkout: quotes, orders (placed, read, moved, cancelled), and
 the pricing rules (shipping methods, tax rates, discount codes)."""
 
+from typing import TYPE_CHECKING, cast
+
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -31,6 +33,9 @@ from orders import idempotency, selectors
 from orders.models import Order
 from orders.serializers import OrderListFilterSerializer, OrderStatusInputSerializer
 from orders.state import OrderStatus
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 _idempotency_parameter = OpenApiParameter(
     idempotency.IDEMPOTENCY_HEADER,
@@ -132,7 +137,7 @@ def _private(response: Response) -> Response:
 
 def _visible_order(request: Request, order_id: str) -> Order:
     order = selectors.order_get_visible(
-        viewer=request.user, order_id=uuid_from_path(PREFIXES["order"], order_id)
+        viewer=cast("User", request.user), order_id=uuid_from_path(PREFIXES["order"], order_id)
     )
     if order is None:
         raise NotFound()
@@ -158,7 +163,7 @@ class OrderListCreateView(APIView):
         filters = OrderListFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         orders = selectors.order_list(
-            viewer=request.user,
+            viewer=cast("User", request.user),
             status=filters.validated_data.get("status"),
             user_id=filters.validated_data.get("userId"),
         )
@@ -301,7 +306,7 @@ class QuoteView(APIView):
         },
         # Public, and a token is optional: with one, the code's per-customer
         # limit is checked for that customer.
-        auth=[{"jwtAuth": []}, {}],
+        auth=[{"jwtAuth": []}, {}],  # type: ignore[list-item]
         summary="Price a basket: shipping, discount and tax, as an order would be charged",
         description=(
             "The same computation as `POST /v1/orders`: the same body at the same moment gives "
@@ -478,7 +483,7 @@ _CodeListBase, DiscountCodeDetailView = _rule_views(
 )
 
 
-class ShippingMethodListView(_ShippingListBase):
+class ShippingMethodListView(_ShippingListBase):  # type: ignore[valid-type, misc]
     @extend_schema(
         tags=["checkout"],
         parameters=[ShippingMethodListFilterSerializer],
@@ -509,7 +514,7 @@ class ShippingMethodListView(_ShippingListBase):
         return Response(ShippingMethodSerializer(methods, many=True).data)
 
 
-class TaxRateListView(_TaxListBase):
+class TaxRateListView(_TaxListBase):  # type: ignore[valid-type, misc]
     @extend_schema(
         tags=["checkout"],
         responses={200: TaxRateSerializer(many=True)},
@@ -520,7 +525,7 @@ class TaxRateListView(_TaxListBase):
         return super().get(request)
 
 
-class DiscountCodeListView(_CodeListBase):
+class DiscountCodeListView(_CodeListBase):  # type: ignore[valid-type, misc]
     @extend_schema(
         tags=["checkout"],
         responses={200: DiscountCodeSerializer(many=True)},

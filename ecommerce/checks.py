@@ -39,7 +39,7 @@ def _class_paths() -> dict[str, str]:
 
 @register()
 def check_class_paths(app_configs=None, **kwargs) -> list[CheckMessage]:
-    errors = []
+    errors: list[CheckMessage] = []
     for name, path in _class_paths().items():
         try:
             import_string(path)
@@ -59,7 +59,7 @@ def check_signing_keys(app_configs=None, **kwargs) -> list[CheckMessage]:
     keys = {"SECRET_KEY": settings.SECRET_KEY}
     if settings.SIMPLE_JWT["SIGNING_KEY"] != settings.SECRET_KEY:
         keys["JWT_SIGNING_KEY"] = settings.SIMPLE_JWT["SIGNING_KEY"]
-    errors = []
+    errors: list[CheckMessage] = []
     for name, key in keys.items():
         if problem := config.signing_key_problem(key):
             errors.append(

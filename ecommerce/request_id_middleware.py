@@ -27,7 +27,7 @@ class RequestIdMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request_id = request_id_from(request)
-        request.request_id = request_id
+        request.request_id = request_id  # type: ignore[attr-defined]
         # Not reset afterwards: Django logs the response ("Internal Server
         # Error: ...") after this middleware returns, and that line needs the id
         # too. The next request on this thread sets its own.

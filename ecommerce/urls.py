@@ -1,11 +1,11 @@
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 
 from ecommerce import health, metrics, views
 from ecommerce.api.schema_views import SchemaView, SwaggerView
 from ecommerce.api.urls import api_path
 
-v1 = [
+v1: list[URLPattern | URLResolver] = [
     path("auth/", include("accounts.urls.auth")),
     path("", include("accounts.urls.users")),
     path("", include("catalog.urls")),

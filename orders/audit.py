@@ -122,7 +122,7 @@ def stock_audit() -> StockAudit:
         audit.drifts.append(
             StockDrift(
                 reason,
-                owners.get(variant_id),
+                owners.get(variant_id),  # type: ignore[arg-type]
                 0,
                 abs(total),
                 order_id=order_id,

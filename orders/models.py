@@ -1,5 +1,6 @@
 import uuid
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -9,7 +10,7 @@ from catalog.models import Product, ProductVariant
 from ecommerce.api.ids import PREFIXES, public_id
 from orders.state import OrderStatus
 
-MONEY = {"max_digits": 12, "decimal_places": 2}
+MONEY: dict[str, Any] = {"max_digits": 12, "decimal_places": 2}
 ZERO = Decimal("0.00")
 
 

@@ -1,11 +1,16 @@
 """Reads of orders used by the views."""
 
 import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 
 from orders.models import Order
 from orders.state import OrderStatus
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 def _orders() -> QuerySet[Order]:
@@ -13,7 +18,7 @@ def _orders() -> QuerySet[Order]:
 
 
 def order_list(
-    *, viewer, status: str | None = None, user_id: uuid.UUID | None = None
+    *, viewer: "User", status: str | None = None, user_id: uuid.UUID | None = None
 ) -> QuerySet[Order]:
     """The viewer's own orders (all orders for an admin), newest first."""
     orders = _orders().order_by("-created_at", "-id")
@@ -26,7 +31,7 @@ def order_list(
     return orders
 
 
-def order_get_visible(*, viewer, order_id: uuid.UUID) -> Order | None:
+def order_get_visible(*, viewer: "User", order_id: uuid.UUID) -> Order | None:
     """The order if the viewer owns it or is an admin; None otherwise (a 404)."""
     orders = _orders().filter(pk=order_id)
     if not viewer.is_admin:
@@ -34,7 +39,7 @@ def order_get_visible(*, viewer, order_id: uuid.UUID) -> Order | None:
     return orders.first()
 
 
-def order_ids_pending_before(*, cutoff, limit: int = 500) -> list[uuid.UUID]:
+def order_ids_pending_before(*, cutoff: datetime, limit: int = 500) -> list[uuid.UUID]:
     """Ids of orders still pending since before ``cutoff``, oldest first (the expiry's batch)."""
     return list(
         Order.objects.filter(status=OrderStatus.PENDING, created_at__lt=cutoff)

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -34,6 +35,11 @@ from orders.state import (
     order_returns_stock,
     order_transition_check,
 )
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
+    from accounts.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -61,14 +67,14 @@ class OrderTotals:
     shipping_total: Decimal = ZERO
     tax_total: Decimal = ZERO
     prices_include_tax: bool = False
-    shipping_method: dict | None = None
-    discount: dict | None = None
+    shipping_method: dict[str, Any] | None = None
+    discount: dict[str, Any] | None = None
 
 
 def order_record(
     *,
     order_id: uuid.UUID,
-    user,
+    user: "User",
     lines: Sequence[OrderLineRecord],
     totals: OrderTotals,
     shipping_address: dict[str, str],
@@ -118,7 +124,7 @@ def order_record(
     OrderItem.objects.bulk_create(order_items)
     # What ``order.items.all()`` would read back: the response is
     # rendered from these instead of a second query.
-    order._prefetched_objects_cache = {"items": _prefetched(order, order_items)}
+    order._prefetched_objects_cache = {"items": _prefetched(order, order_items)}  # type: ignore[attr-defined]
     if idempotency_record is not None:
         # Same transaction: a crash can never leave an order whose key
         # would let a retry create a second one.
@@ -222,10 +228,10 @@ def order_status_set(
     return order
 
 
-def _prefetched(order: Order, items: list[OrderItem]):
+def _prefetched(order: Order, items: list[OrderItem]) -> "QuerySet[OrderItem]":
     queryset = order.items.all()
     queryset._result_cache = items
-    queryset._prefetch_done = True
+    queryset._prefetch_done = True  # type: ignore[attr-defined]
     return queryset
 
 

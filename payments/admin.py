@@ -1,6 +1,7 @@
 """Staff views of payments: read-only, with a refund action through the service."""
 
 from decimal import Decimal
+from typing import TYPE_CHECKING, cast
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -14,6 +15,9 @@ from ecommerce.errors import ApplicationError
 from payments import services
 from payments.models import Payment, Refund, WebhookEvent
 from payments.state import REFUNDABLE
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 class RefundInline(admin.TabularInline):
@@ -102,13 +106,15 @@ class PaymentAdmin(PublicIdAdminMixin, admin.ModelAdmin):
                     "rows": [(p, r, p.status in REFUNDABLE) for p, r in rows],
                     "totals": sorted(totals.items()),
                     "payments": payments,
-                    "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                    "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,  # type: ignore[attr-defined]
                 },
             )
         for payment in payments:
             try:
                 refund = services.refund_create(
-                    payment_id=payment.id, reason="Refunded by staff", actor=request.user
+                    payment_id=payment.id,
+                    reason="Refunded by staff",
+                    actor=cast("User", request.user),
                 )
                 self.message_user(
                     request, f"Refunded {refund.amount} {payment.currency} of {payment}."

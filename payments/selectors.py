@@ -1,12 +1,16 @@
 """Reads of payments used by the views."""
 
 import uuid
+from typing import TYPE_CHECKING, Any
 
 from payments.models import Payment
 from payments.state import PaymentStatus
 
+if TYPE_CHECKING:
+    from accounts.models import User
 
-def payment_get_visible(*, viewer, payment_id: uuid.UUID) -> Payment | None:
+
+def payment_get_visible(*, viewer: "User", payment_id: uuid.UUID) -> Payment | None:
     """The payment if the viewer owns its order or is an admin; None otherwise."""
     payments = (
         Payment.objects.select_related("order").prefetch_related("refunds").filter(pk=payment_id)
@@ -16,7 +20,7 @@ def payment_get_visible(*, viewer, payment_id: uuid.UUID) -> Payment | None:
     return payments.first()
 
 
-def payment_next_action(payment: Payment, *, viewer) -> dict | None:
+def payment_next_action(payment: Payment, *, viewer: "User | None") -> dict[str, Any] | None:
     """``{type, clientSecret}`` while the payment awaits its customer, for that customer only.
 
     Not for staff (an admin sees the status, never the secret), not for

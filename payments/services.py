@@ -8,7 +8,9 @@ import functools
 import logging
 import time
 import uuid
+from datetime import timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any, cast
 
 import orjson
 from django.conf import settings
@@ -47,6 +49,9 @@ from payments.state import (
     payment_transition_check,
 )
 
+if TYPE_CHECKING:
+    from accounts.models import User
+
 logger = logging.getLogger(__name__)
 
 CENT = Decimal("0.01")
@@ -76,9 +81,9 @@ def gateway_error_record(error: GatewayPermanentError) -> None:
     )
 
 
-def gateway_error_current() -> dict | None:
+def gateway_error_current() -> dict[str, Any] | None:
     """What /ready shows: ``{"code", "since"}`` of the last permanent error, or None."""
-    return cache.get(GATEWAY_ERROR_KEY)
+    return cast("dict[str, Any] | None", cache.get(GATEWAY_ERROR_KEY))
 
 
 def payment_token_check(*, token: str | None) -> None:
@@ -277,7 +282,7 @@ def refund_create(
     payment_id: uuid.UUID,
     amount: Decimal | None = None,
     reason: str = "",
-    actor=None,
+    actor: "User | None" = None,
 ) -> Refund:
     """Refund ``amount`` (default: all that is left) of a captured payment.
 
@@ -381,7 +386,7 @@ def payments_sweep() -> int:
     from ecommerce.jobs.enqueue import job_enqueue
     from payments import tasks
 
-    stale_before = timezone.now() - timezone.timedelta(seconds=settings.PAYMENT_SWEEP_AFTER)
+    stale_before = timezone.now() - timedelta(seconds=settings.PAYMENT_SWEEP_AFTER)
     ids = list(
         Payment.objects.filter(
             status=PaymentStatus.PROCESSING, updated_at__lt=stale_before
@@ -439,7 +444,7 @@ def webhook_handle(*, body: bytes, signature: str) -> bool:
     if not valid:
         raise InvalidSignature()
     event = webhook_event_parse(body)
-    data = event.get("data") if isinstance(event.get("data"), dict) else {}
+    data: dict[str, Any] = event["data"] if isinstance(event.get("data"), dict) else {}
     payment_id = parse_public_id(PREFIXES["payment"], str(data.get("paymentId", "")))
     refund_after = False
     with transaction.atomic():
@@ -457,13 +462,13 @@ def webhook_handle(*, body: bytes, signature: str) -> bool:
             logger.info(
                 "Webhook event %s of type %s recorded, no action", event["id"], event["type"]
             )
-    if refund_after:
+    if refund_after and payment_id is not None:
         # After the commit: the provider is never called under row locks.
         refund_cancelled_capture(payment_id=payment_id)
     return True
 
 
-def webhook_event_record(event: dict) -> bool:
+def webhook_event_record(event: dict[str, Any]) -> bool:
     """Record a provider event by its id, in the caller's transaction; False for a replay.
 
     The event id and its effect commit together: an effect that fails rolls
@@ -480,7 +485,7 @@ def webhook_event_record(event: dict) -> bool:
     return True
 
 
-def webhook_event_parse(body: bytes) -> dict:
+def webhook_event_parse(body: bytes) -> dict[str, Any]:
     """A provider event: a JSON object with string ``id`` and ``type``, no NUL anywhere.
 
     Raises InvalidWebhookEvent.
@@ -604,7 +609,7 @@ def _refund_complete(refund_id: uuid.UUID, reference: str) -> Refund:
         if refund.status != Refund.Status.PENDING:
             # Completed by a concurrent resume: count the money once.
             return refund
-        payment = _locked(refund.payment_id)
+        payment = cast(Payment, _locked(refund.payment_id))  # the refund's own payment
         refund.status = Refund.Status.SUCCEEDED
         refund.provider_reference = reference
         refund.save()

@@ -209,7 +209,7 @@ class StripeGateway:
                 intent = intents.retrieve(context.reference)
             else:
                 intent = intents.create(
-                    params={
+                    params={  # type: ignore[typeddict-unknown-key]
                         "amount": minor,
                         "currency": currency.lower(),
                         "payment_method": token,

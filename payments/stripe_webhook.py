@@ -26,6 +26,7 @@ nothing is recorded.
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 import stripe
 from django.conf import settings
@@ -64,7 +65,7 @@ HANDLED = (
 class _Effect:
     """What an event does once recorded, and what runs after the commit."""
 
-    apply: Callable[[], None]
+    apply: Callable[[], object]
     after: list[Callable[[], None]] = field(default_factory=list)
 
 
@@ -87,7 +88,7 @@ def stripe_webhook_handle(*, body: bytes, signature: str) -> bool:
     if event["type"] in HANDLED and not isinstance(obj, dict):
         raise InvalidWebhookEvent(details={"data.object": ["Required: the event's object."]})
     # What the provider must be asked is asked first: never under a row lock.
-    effect = _effect(event["type"], obj) if event["type"] in HANDLED else None
+    effect = _effect(event["type"], cast(dict[str, Any], obj)) if event["type"] in HANDLED else None
     with transaction.atomic():
         if not services.webhook_event_record(event):
             return False
@@ -274,7 +275,7 @@ def _payment_by_reference(intent_id: str, obj: dict) -> Payment:
         payment = Payment.objects.filter(provider_reference=intent_id).first()
         if payment is not None:
             return payment
-    metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    metadata: dict[str, Any] = obj["metadata"] if isinstance(obj.get("metadata"), dict) else {}
     payment_id = parse_public_id(PREFIXES["payment"], _text(metadata.get("payment_id")))
     if payment_id and intent_id and _text(obj.get("object")) == "payment_intent":
         payment = Payment.objects.filter(pk=payment_id, provider_reference="").first()
@@ -322,10 +323,8 @@ def _failure(intent: dict, kind: str) -> tuple[str, str]:
     if kind == "payment_intent.canceled":
         reason = _text(intent.get("cancellation_reason")) or "canceled"
         return "canceled", f"The PaymentIntent was canceled ({reason})."
-    error = (
-        intent.get("last_payment_error")
-        if isinstance(intent.get("last_payment_error"), dict)
-        else {}
+    error: dict[str, Any] = (
+        intent["last_payment_error"] if isinstance(intent.get("last_payment_error"), dict) else {}
     )
     code = _text(error.get("decline_code")) or _text(error.get("code")) or "payment_failed"
     return code, redact(_text(error.get("message")) or "Declined by Stripe.")

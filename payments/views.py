@@ -1,5 +1,7 @@
 """Thin API views for payments."""
 
+from typing import TYPE_CHECKING, cast
+
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound
@@ -13,6 +15,9 @@ from ecommerce.api.ids import PREFIXES, uuid_from_path
 from ecommerce.ratelimit.throttling import WebhookRateThrottle
 from payments import selectors, services, stripe_webhook
 from payments.serializers import PaymentOutputSerializer, RefundInputSerializer
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 SIGNATURE_HEADER = "X-Signature"
 
@@ -51,7 +56,8 @@ _WEBHOOK_EVENT = {
 
 def _visible_payment(request: Request, payment_id: str):
     payment = selectors.payment_get_visible(
-        viewer=request.user, payment_id=uuid_from_path(PREFIXES["payment"], payment_id)
+        viewer=cast("User", request.user),
+        payment_id=uuid_from_path(PREFIXES["payment"], payment_id),
     )
     if payment is None:
         raise NotFound()
@@ -96,7 +102,7 @@ class PaymentRefundView(APIView):
             payment_id=payment.id,
             amount=body.validated_data.get("amount"),
             reason=body.validated_data["reason"],
-            actor=request.user,
+            actor=cast("User", request.user),
         )
         payment = _visible_payment(request, payment_id)
         return Response(PaymentOutputSerializer(payment).data, status=status.HTTP_201_CREATED)

@@ -52,7 +52,7 @@ def input_pins(name: str) -> dict[str, Requirement]:
 def lock_entries(name: str) -> dict[str, tuple[str, int]]:
     """Package -> (version, number of hashes) of a lock file."""
     text = (REQUIREMENTS / name).read_text()
-    entries = {}
+    entries: dict[str, tuple[str, int]] = {}
     for block in re.split(r"\n(?=\S)", text):
         head = re.match(r"^([A-Za-z0-9._-]+)==([^\s\\;]+)", block)
         if head:

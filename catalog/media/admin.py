@@ -5,7 +5,7 @@ Every change goes through ``catalog.media.services`` (the inline formset's
 admin is checked, stored and rendered exactly as one through the API.
 """
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin
@@ -66,7 +66,7 @@ class ProductMediaInlineForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.prepared: EncodedImage | None = None
         self.fields["position"].required = False
-        self.fields["position"].max_value = POSITION_MAX
+        self.fields["position"].max_value = POSITION_MAX  # type: ignore[attr-defined]
         if self.instance._state.adding:
             self.fields["position"].initial = None
             self.fields["position"].help_text = "Empty: after the others."
@@ -75,7 +75,7 @@ class ProductMediaInlineForm(forms.ModelForm):
             self.fields["upload"].widget = forms.HiddenInput()
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = cast(dict[str, Any], super().clean())
         if not self.instance._state.adding:
             return cleaned
         upload = cleaned.get("upload")
@@ -111,7 +111,7 @@ class ProductMediaFormSet(BaseInlineFormSet):
         self.new_objects, self.changed_objects, self.deleted_objects = [], [], []
         for form in self.initial_forms:
             media = form.instance
-            if self.can_delete and self._should_delete_form(form):
+            if self.can_delete and self._should_delete_form(form):  # type: ignore[attr-defined]
                 services.media_delete(media=media)
                 self.deleted_objects.append(media)
             elif form.has_changed():
@@ -122,11 +122,11 @@ class ProductMediaFormSet(BaseInlineFormSet):
                 )
                 self.changed_objects.append((media, form.changed_data))
         for form in self.extra_forms:
-            if form.prepared is None or self._should_delete_form(form):
+            if form.prepared is None or self._should_delete_form(form):  # type: ignore[attr-defined]
                 continue
             media = services.media_create(
                 product=self.instance,
-                prepared=form.prepared,
+                prepared=form.prepared,  # type: ignore[attr-defined]
                 alt=form.cleaned_data.get("alt") or "",
                 position=form.cleaned_data.get("position"),
             )

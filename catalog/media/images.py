@@ -20,6 +20,7 @@ import logging
 import struct
 import warnings
 from dataclasses import dataclass
+from typing import cast
 
 from django.conf import settings
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
@@ -158,12 +159,15 @@ def _normalise(image: Image.Image) -> Image.Image:
 def _to_srgb(image: Image.Image, icc_profile: bytes, mode: str) -> Image.Image:
     try:
         source = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile))
-        return ImageCms.profileToProfile(
-            image,
-            source,
-            _SRGB,
-            renderingIntent=ImageCms.Intent.PERCEPTUAL,
-            outputMode=mode if image.mode != "CMYK" else "RGB",
+        return cast(  # None only with inPlace=True
+            Image.Image,
+            ImageCms.profileToProfile(
+                image,
+                source,
+                _SRGB,
+                renderingIntent=ImageCms.Intent.PERCEPTUAL,
+                outputMode=mode if image.mode != "CMYK" else "RGB",
+            ),
         )
     except ImageCms.PyCMSError as exc:
         # A profile that does not fit the pixels (a grey profile on RGB data) or
@@ -180,7 +184,7 @@ def _has_transparency(image: Image.Image) -> bool:
     else:
         return False
     lowest, _ = alpha.getextrema()
-    return lowest < 255
+    return lowest < 255  # type: ignore[operator]  # one band: an int
 
 
 def _encode(image: Image.Image, image_format: str, *, quality: int) -> EncodedImage:

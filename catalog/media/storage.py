@@ -54,7 +54,7 @@ def media_file_save(
     name = media_file_name(media_hex=media_hex, data=data, image_format=image_format, width=width)
     content = ContentFile(data, name=name)
     # django-storages' S3 backend sends this as the object's Content-Type.
-    content.content_type = CONTENT_TYPES[image_format]
+    content.content_type = CONTENT_TYPES[image_format]  # type: ignore[attr-defined]
     if not default_storage.exists(name):
         saved = default_storage.save(name, content)
         if saved != name:  # the local backend renamed it in a race: same bytes, drop the copy

@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.files.uploadhandler import FileUploadHandler, MemoryFileUploadHandler
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
 from django.urls import URLPattern, re_path
 from django.views.decorators.http import require_safe
 from django.views.static import serve
@@ -181,11 +182,11 @@ def _content_length(request: Request) -> int | None:
 
 
 @require_safe
-def media_file(request: HttpRequest, path: str) -> HttpResponse:
+def media_file(request: HttpRequest, path: str) -> HttpResponseBase:
     """A stored file with the headers a CDN would cache forever by (local storage only)."""
     if not NAME_RE.fullmatch(path):
         raise Http404()
-    response = serve(request, path, document_root=default_storage.location)
+    response = serve(request, path, document_root=default_storage.location)  # type: ignore[attr-defined]
     response["Cache-Control"] = settings.MEDIA_CACHE_CONTROL
     return response
 

@@ -15,7 +15,7 @@ category filter matches (a move, a slug change) also drop the cached product
 lists, and a slug change the cached pages of the products in that category.
 """
 
-from typing import Any
+from typing import Any, cast
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Value
@@ -27,7 +27,7 @@ from catalog.errors import CategoryInUse, CategoryInvalid, CategorySlugTaken
 from catalog.models import Category, Product
 
 CATEGORY_MAX_DEPTH = 8
-SLUG_MAX_LENGTH = Category._meta.get_field("slug").max_length
+SLUG_MAX_LENGTH = cast(int, Category._meta.get_field("slug").max_length)
 NAME_MAX_LENGTH = Category._meta.get_field("name").max_length
 _SLUG_ATTEMPTS = 5
 

@@ -37,7 +37,7 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -57,8 +57,8 @@ from catalog.stock import (
     stock_lock_products,
 )
 
-SLUG_MAX_LENGTH = Product._meta.get_field("slug").max_length
-SKU_MAX_LENGTH = ProductVariant._meta.get_field("sku").max_length
+SLUG_MAX_LENGTH = cast(int, Product._meta.get_field("slug").max_length)
+SKU_MAX_LENGTH = cast(int, ProductVariant._meta.get_field("sku").max_length)
 # Room for "-<n>" after a generated base.
 _SLUG_BASE_MAX_LENGTH = SLUG_MAX_LENGTH - 8
 _SKU_BASE_MAX_LENGTH = SKU_MAX_LENGTH - 6
@@ -219,7 +219,7 @@ def product_create(
     for spec, label in zip(specs, labels, strict=True):
         if spec.price is None:
             raise VariantInvalid(details={_at(label, "price"): ["This field is required."]})
-    prices = [spec.price for spec in specs]
+    prices = [cast(Decimal, spec.price) for spec in specs]  # each checked just above
     product = Product(
         name=name,
         description=description,
@@ -313,7 +313,7 @@ def product_update(*, product: Product, data: dict[str, Any]) -> Product:
             _variant_apply(
                 live[0], {name: data[name] for name in VARIANT_FIELDS & set(data)}, label=""
             )
-        plain = {
+        plain: dict[str, Any] = {
             name: data[name]
             for name in ("name", "slug", "description", "currency", "images")
             if name in data
@@ -453,7 +453,7 @@ def products_stock_set(*, product_ids: Iterable[uuid.UUID], stock: int) -> Stock
     return _stock_set(variant_ids=set(), product_ids=set(product_ids), stock=stock)
 
 
-def _stock_set(*, variant_ids: set, product_ids: set, stock: int) -> StockSet:
+def _stock_set(*, variant_ids: set[uuid.UUID], product_ids: set[uuid.UUID], stock: int) -> StockSet:
     if stock < 0:
         raise ValueError("stock must be >= 0")
     with transaction.atomic():
@@ -497,7 +497,7 @@ def _refuse_top_level_variant_fields(values: Mapping[str, Any]) -> None:
         )
 
 
-def _combination_key(options: Mapping[str, str]) -> tuple:
+def _combination_key(options: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
     return tuple(sorted((str(name).lower(), str(value)) for name, value in options.items()))
 
 
@@ -525,7 +525,7 @@ def _validate_variants(
     specs: Sequence[VariantInput],
     labels: Sequence[str],
     *,
-    existing: Mapping[tuple, str],
+    existing: Mapping[tuple[tuple[str, str], ...], str],
 ) -> list[dict[str, str]]:
     """Each variant's options name exactly the product's options, with one of their
     values; no two share a combination (nor one of ``existing``, combination ->
@@ -535,7 +535,7 @@ def _validate_variants(
     names = ", ".join(option.name for option in options) or "none"
     normalised: list[dict[str, str]] = []
     errors: dict[str, list[str]] = {}
-    seen: dict[tuple, str] = {}
+    seen: dict[tuple[tuple[str, str], ...], str] = {}
     seen_skus: dict[str, str] = {}
     for spec, label in zip(specs, labels, strict=True):
         given = {str(name).lower(): value for name, value in dict(spec.options).items()}
@@ -604,7 +604,7 @@ def _variants_insert(
             product=product,
             sku=spec.sku or skus[index],
             options=combination,
-            price=spec.price,
+            price=cast(Decimal, spec.price),  # a new variant's price is required
             stock=spec.stock or 0,
             weight=spec.weight or 0,
             position=position,
@@ -736,7 +736,7 @@ def _variants_sync(
     for pk in moving:
         ProductVariant.objects.filter(pk=pk).update(deleted_at=now, sku=f"moving.{pk.hex}")
     _options_write(product, final_options)
-    new_rows = []
+    new_rows: list[tuple[VariantInput, str, dict[str, str], int]] = []
     for position, (row, spec, combination, label) in enumerate(
         zip(matched, variants, normalised, labels, strict=True)
     ):
@@ -746,7 +746,7 @@ def _variants_sync(
         if row.pk in moving:
             original_sku = row.sku
             row.sku = f"moving.{row.pk.hex}"
-            wanted_sku = spec.sku or original_sku
+            wanted_sku: str | None = spec.sku or original_sku
         else:
             wanted_sku = spec.sku
         _variant_apply(
@@ -788,7 +788,7 @@ def _changed(product_ids: Iterable[uuid.UUID]) -> None:
 
 
 def _slug_taken(slug: str, *, exclude: uuid.UUID | None = None) -> bool:
-    return Product.objects.filter(slug=slug).exclude(pk=exclude).exists()
+    return Product.objects.filter(slug=slug).exclude(pk=exclude).exists()  # type: ignore[misc]
 
 
 def _save_with_unique_slug(product: Product, *, explicit_slug: str | None, base: str) -> Product:

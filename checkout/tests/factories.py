@@ -1,5 +1,6 @@
 """Test data for the checkout: pricing rules, made through the models like the admin does."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django.utils import timezone
@@ -63,8 +64,8 @@ def discount_code_make(
         code=code,
         kind=kind,
         value=Decimal(value),
-        starts_at=now + timezone.timedelta(seconds=starts_in) if starts_in is not None else None,
-        ends_at=now + timezone.timedelta(seconds=ends_in) if ends_in is not None else None,
+        starts_at=now + timedelta(seconds=starts_in) if starts_in is not None else None,
+        ends_at=now + timedelta(seconds=ends_in) if ends_in is not None else None,
         **fields,
     )
     created.categories.set(list(categories))

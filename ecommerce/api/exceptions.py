@@ -1,7 +1,7 @@
 """One exception handler: every error from every layer leaves in one shape."""
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -96,9 +96,9 @@ def _api_exception_response(exc: drf.APIException) -> Response:
             break
     headers = {}
     if getattr(exc, "auth_header", None):
-        headers["WWW-Authenticate"] = exc.auth_header
-    if isinstance(exc, drf.Throttled) and exc.wait is not None:
-        headers["Retry-After"] = str(max(1, int(exc.wait)))
+        headers["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]
+    if isinstance(exc, drf.Throttled) and exc.wait is not None:  # type: ignore[attr-defined]
+        headers["Retry-After"] = str(max(1, int(exc.wait)))  # type: ignore[attr-defined]
 
     details: Any = {}
     if isinstance(exc, drf.ValidationError):
@@ -108,7 +108,10 @@ def _api_exception_response(exc: drf.APIException) -> Response:
         message = code.message
     else:
         message = str(exc.detail) if isinstance(exc.detail, str) else "Request failed."
-    return Response(error_body(code, message, details), status=exc.status_code, headers=headers)
+    # ValidationError is in _DRF_CODES: its message is never None.
+    return Response(
+        error_body(code, cast(str, message), details), status=exc.status_code, headers=headers
+    )
 
 
 def _django_validation_details(exc: DjangoValidationError) -> dict[str, list[str]]:

@@ -15,7 +15,7 @@ class JSONOnlyContentNegotiation(DefaultContentNegotiation):
     (the OpenAPI schema: YAML or JSON) are negotiated as before.
     """
 
-    def select_renderer(
+    def select_renderer(  # type: ignore[override]  # DRF passes the view's list
         self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
     ) -> tuple[BaseRenderer, str]:
         if len(renderers) == 1 and not format_suffix:

@@ -69,7 +69,7 @@ def pagination_meta(page: int, limit: int, total: int) -> dict[str, int]:
 class PageLimitPagination(BasePagination):
     """Pages past the end are an empty page, not a 404."""
 
-    def paginate_queryset(self, queryset: QuerySet, request: Request, view: Any = None) -> list:
+    def paginate_queryset(self, queryset: QuerySet, request: Request, view: Any = None) -> list:  # type: ignore[override]
         self.page, self.limit = parse_page_params(request.query_params)
         self.total = queryset.count()
         offset = (self.page - 1) * self.limit
@@ -77,7 +77,7 @@ class PageLimitPagination(BasePagination):
             return []
         return list(queryset[offset : offset + self.limit])
 
-    def get_paginated_response(self, data: list) -> Response:
+    def get_paginated_response(self, data: Any) -> Response:  # a ReturnList, typed ReturnDict
         return Response(
             success_body(data, pagination=pagination_meta(self.page, self.limit, self.total))
         )

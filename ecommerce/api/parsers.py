@@ -11,6 +11,7 @@ longest list a product's 250 variants).
 """
 
 import io
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
@@ -56,7 +57,10 @@ class JSONParser(parsers.JSONParser):
     """
 
     def parse(
-        self, stream: Any, media_type: str | None = None, parser_context: dict | None = None
+        self,
+        stream: Any,
+        media_type: str | None = None,
+        parser_context: Mapping[str, Any] | None = None,
     ) -> Any:
         limit = body_size_limit()
         if limit is not None and stream is not None:

@@ -83,11 +83,11 @@ class StrictInputSerializerExtension(OpenApiSerializerExtension):
             prop = schema.get("properties", {}).get(name)
             if not isinstance(field, serializers.ListSerializer) or prop is None:
                 continue
-            min_items = field.min_length if field.min_length is not None else 0
+            min_items = field.min_length if field.min_length is not None else 0  # type: ignore[attr-defined]
             if not field.allow_empty:
                 min_items = max(min_items, 1)
             if min_items:
                 prop["minItems"] = min_items
-            if field.max_length is not None:
-                prop["maxItems"] = field.max_length
+            if field.max_length is not None:  # type: ignore[attr-defined]
+                prop["maxItems"] = field.max_length  # type: ignore[attr-defined]
         return schema

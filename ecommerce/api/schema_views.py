@@ -25,7 +25,7 @@ class _EnvelopedErrors:
             renderer = EnvelopeJSONRenderer()
             request.accepted_renderer = renderer
             request.accepted_media_type = renderer.media_type
-        return super().finalize_response(request, response, *args, **kwargs)
+        return super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
 
 
 class SchemaView(_EnvelopedErrors, SpectacularAPIView):

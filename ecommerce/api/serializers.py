@@ -61,7 +61,7 @@ class StrictListSerializer(serializers.ListSerializer):
         except serializers.ValidationError as exc:
             detail = exc.detail
             if isinstance(detail, dict) and detail and all(isinstance(k, int) for k in detail):
-                per_item = [detail.get(index, {}) for index in range(len(data))]
+                per_item = [detail.get(index, {}) for index in range(len(data))]  # type: ignore[call-overload]  # the keys are the item indexes
                 raise serializers.ValidationError(per_item) from None
             raise
 
@@ -94,7 +94,7 @@ class StrictInputSerializer(serializers.Serializer):
                     value, str | None
                 ):
                     # DRF would turn 5 into "5": the schema says string, so does the server.
-                    errors[name] = [self.fields[name].error_messages["invalid"]]
+                    errors[name] = [self.fields[name].error_messages["invalid"]]  # type: ignore[list-item]
             if unknown > UNKNOWN_FIELDS_REPORTED:
                 more = unknown - UNKNOWN_FIELDS_REPORTED
                 errors[settings.REST_FRAMEWORK["NON_FIELD_ERRORS_KEY"]] = [

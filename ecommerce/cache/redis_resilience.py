@@ -51,7 +51,7 @@ class FailFastConnectionPool(ConnectionPool):
 
     def __init__(self, *args: Any, connection_class: type = Connection, **kwargs: Any) -> None:
         connection_class = _BREAKER_CONNECTIONS.get(connection_class, connection_class)
-        super().__init__(*args, connection_class=connection_class, **kwargs)
+        super().__init__(*args, connection_class=connection_class, **kwargs)  # type: ignore[misc]
         self._failed_at: float | None = None
         self._breaker_lock = threading.Lock()
 
@@ -69,7 +69,7 @@ class FailFastConnectionPool(ConnectionPool):
         connection = super().make_connection()
         # Read by BreakerConnectionMixin; a connection made by another pool from
         # the same class (RQ's scheduler copies the class) has none and is inert.
-        connection.breaker = self
+        connection.breaker = self  # type: ignore[attr-defined]
         return connection
 
     def breaker_trip(self) -> None:
@@ -97,7 +97,7 @@ class BreakerConnectionMixin:
 
     def send_packed_command(self, *args: Any, **kwargs: Any) -> Any:
         try:
-            return super().send_packed_command(*args, **kwargs)
+            return super().send_packed_command(*args, **kwargs)  # type: ignore[misc]
         except _CONNECTION_FAILURES:
             if self.breaker is not None:
                 self.breaker.breaker_trip()
@@ -105,7 +105,7 @@ class BreakerConnectionMixin:
 
     def read_response(self, *args: Any, **kwargs: Any) -> Any:
         try:
-            response = super().read_response(*args, **kwargs)
+            response = super().read_response(*args, **kwargs)  # type: ignore[misc]
         except _CONNECTION_FAILURES:
             if self.breaker is not None:
                 self.breaker.breaker_trip()

@@ -28,7 +28,7 @@ class SessionStore(CacheSessionStore):
 
     def load(self) -> dict:
         try:
-            session_data = self._cache.get(self.cache_key)
+            session_data = self._cache.get(self.cache_key)  # type: ignore[attr-defined]
         except REDIS_ERRORS as exc:
             logger.warning("Session store unavailable, treating the session as empty: %s", exc)
             session_data = None
@@ -39,7 +39,7 @@ class SessionStore(CacheSessionStore):
 
     def exists(self, session_key: str | None) -> bool:
         try:
-            return super().exists(session_key)
+            return super().exists(session_key)  # type: ignore[arg-type]
         except REDIS_ERRORS:
             # A fresh 32-character random key: a collision is not a real risk.
             return False
@@ -50,7 +50,7 @@ class SessionStore(CacheSessionStore):
         except REDIS_ERRORS as exc:
             # Keep a new key so the request can finish; the data is not stored.
             logger.warning("Session store unavailable, session not saved: %s", exc)
-            self._session_key = self._get_new_session_key()
+            self._session_key = self._get_new_session_key()  # type: ignore[attr-defined]
             self.modified = True
 
     def save(self, must_create: bool = False) -> None:

@@ -46,8 +46,8 @@ LOCK_FILE = "cache.lock"
 class SharedFileCache(FileBasedCache):
     @contextlib.contextmanager
     def _exclusive(self) -> Iterator[None]:
-        self._createdir()
-        with open(os.path.join(self._dir, LOCK_FILE), "ab") as lock:
+        self._createdir()  # type: ignore[attr-defined]
+        with open(os.path.join(self._dir, LOCK_FILE), "ab") as lock:  # type: ignore[attr-defined]
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
                 yield
@@ -60,7 +60,7 @@ class SharedFileCache(FileBasedCache):
 
     def incr(self, key, delta=1, version=None):
         with self._exclusive():
-            fname = self._key_to_file(key, version)
+            fname = self._key_to_file(key, version)  # type: ignore[attr-defined]
             try:
                 with open(fname, "rb") as f:
                     expiry = pickle.load(f)  # noqa: S301 (our own files, mode 0700)
@@ -74,7 +74,7 @@ class SharedFileCache(FileBasedCache):
             return new_value
 
     def _write_with_expiry(self, fname: str, expiry: float | None, value) -> None:
-        fd, tmp_path = tempfile.mkstemp(dir=self._dir)
+        fd, tmp_path = tempfile.mkstemp(dir=self._dir)  # type: ignore[attr-defined]
         renamed = False
         try:
             with open(fd, "wb") as f:
@@ -88,7 +88,7 @@ class SharedFileCache(FileBasedCache):
 
     def _cull(self) -> None:
         """Make room like Django's cull, sparing the keys stored without expiry."""
-        filelist = self._list_cache_files()
+        filelist = self._list_cache_files()  # type: ignore[attr-defined]
         if len(filelist) < self._max_entries:
             return
         now = time.time()
@@ -102,7 +102,7 @@ class SharedFileCache(FileBasedCache):
             if expiry is None:
                 continue
             if expiry < now:
-                self._delete(fname)
+                self._delete(fname)  # type: ignore[attr-defined]
             else:
                 expiring.append(fname)
         if self._cull_frequency == 0:
@@ -111,4 +111,4 @@ class SharedFileCache(FileBasedCache):
             share = min(len(expiring), len(filelist) // self._cull_frequency)
             doomed = random.sample(expiring, share)
         for fname in doomed:
-            self._delete(fname)
+            self._delete(fname)  # type: ignore[attr-defined]

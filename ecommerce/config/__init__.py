@@ -70,7 +70,7 @@ import os
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import environ
@@ -256,6 +256,7 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         if raw == "" and not variable.reader.takes_empty:
             values[variable.name] = None
             continue
+        raw = cast(str, raw)  # the environment's text, or the default's
         try:
             values[variable.name] = variable.reader.parse(raw)
         except Invalid as exc:

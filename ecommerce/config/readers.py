@@ -175,8 +175,8 @@ class Size(Reader):
 
 
 _RATE = re.compile(r"(\d+)\s*/\s*([a-z]+)")
-RATE_PERIODS = {
-    unit: seconds
+RATE_PERIODS: dict[str, int] = {
+    unit: int(seconds)  # whole seconds: "ms" is not a period
     for unit, seconds in _SECONDS.items()
     if unit not in ("ms", "secs", "mins", "hr", "hrs")
 }

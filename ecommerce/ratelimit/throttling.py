@@ -85,7 +85,7 @@ return {count, ttl}
 """
 # EVALSHA with a NOSCRIPT fallback; built once (its SHA1 too), the client is
 # passed per call.
-_HIT = Script(None, _HIT_SCRIPT.encode())
+_HIT = Script(None, _HIT_SCRIPT.encode())  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ ConfigError, one line per problem); this module only places the values.
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from ecommerce import config
 
@@ -382,7 +383,7 @@ STATIC_ROOT = env.STATIC_ROOT
 # image does it at build); plain names from the app finders before that (a
 # laptop, the tests), where a manifest lookup would fail on every page.
 _STATIC_MANIFEST = Path(STATIC_ROOT, "staticfiles.json").exists()
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (

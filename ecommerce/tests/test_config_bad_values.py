@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[2]
 def clean_env(**values: str | None) -> dict[str, str]:
     """Nothing of the suite's own configuration: the defaults, a real key, ``values``."""
     keep = {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT"}
-    env = {key: value for key, value in os.environ.items() if key in keep}
+    env: dict[str, str | None] = {key: value for key, value in os.environ.items() if key in keep}
     # Never a developer's .env (make run writes one): pytest-env sets ENV_FILE empty.
     env["ENV_FILE"] = ""
     env["SECRET_KEY"] = secrets.token_urlsafe(50)

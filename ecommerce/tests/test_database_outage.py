@@ -66,7 +66,7 @@ class TcpRelay:
     def _accept_loop(self) -> None:
         while self._running.is_set():
             try:
-                client, _ = self._listener.accept()
+                client, _ = self._listener.accept()  # type: ignore[union-attr]
             except TimeoutError:
                 continue
             except OSError:

@@ -40,7 +40,8 @@ def test_the_apps_have_strict_input_serializers():
 
 
 @pytest.mark.parametrize(
-    "serializer", sorted(_subclasses(StrictInputSerializer), key=lambda c: c.__qualname__)
+    "serializer",
+    sorted(_subclasses(StrictInputSerializer), key=lambda c: c.__qualname__),  # type: ignore[attr-defined]
 )
 def test_every_strict_serializer_lists_its_errors_per_item(serializer):
     """A subclass with a Meta of its own must inherit StrictInputSerializer.Meta."""

@@ -2,6 +2,7 @@
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 from django.core.cache import caches
@@ -283,7 +284,7 @@ def test_parallel_increments_are_never_lost():
 
     def hits(_: int) -> list[int]:
         barrier.wait()
-        return [rate_limit_hit(scope="test", client="parallel", rate=rate).used for _ in range(25)]
+        return [rate_limit_hit(scope="test", client="parallel", rate=rate).used for _ in range(25)]  # type: ignore[union-attr]
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         seen = [count for batch in pool.map(hits, range(8)) for count in batch]
@@ -320,7 +321,7 @@ def test_parallel_clients_get_exactly_the_limit_through(settings):
 
 
 def request_from(remote_addr: str, forwarded: str | None = None):
-    extra = {"REMOTE_ADDR": remote_addr}
+    extra: dict[str, Any] = {"REMOTE_ADDR": remote_addr}
     if forwarded is not None:
         extra["HTTP_X_FORWARDED_FOR"] = forwarded
     return RequestFactory().get("/v1/products", **extra)

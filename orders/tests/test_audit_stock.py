@@ -18,7 +18,7 @@ def _product(stock: int) -> Product:
     return product_create(name="Audited", price=Decimal("10.00"), category="misc", stock=stock)
 
 
-def _audit(capsys) -> tuple[int, dict]:
+def _audit(capsys) -> tuple[int | str | None, dict]:
     try:
         call_command("audit_stock", "--json")
         code = 0

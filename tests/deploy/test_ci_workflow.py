@@ -15,7 +15,7 @@ def _workflow() -> dict:
 
 def _triggers(workflow: dict) -> dict:
     # YAML 1.1 reads the bare key `on` as the boolean True.
-    return workflow.get("on", workflow.get(True))
+    return workflow.get("on", workflow.get(True))  # type: ignore[return-value]
 
 
 def _runs(job: dict) -> str:

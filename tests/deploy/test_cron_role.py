@@ -18,7 +18,7 @@ from rq.cron import CronScheduler
 from tests.deploy.test_config_roles import ENTRYPOINT, role_env
 
 
-def _queued(queue_names: set[str]) -> set[tuple[str, str]]:
+def _queued(queue_names: set[str]) -> set[tuple[str | None, str]]:
     return {
         (job.func_name, name)
         for name in queue_names

@@ -130,7 +130,7 @@ def cluster(kubectl, tmp_path: Path):
         docs = [d for d in yaml.safe_load_all(applied.read_text()) if d] if applied.exists() else []
         return result, calls, docs
 
-    deploy.overlay = overlay
+    deploy.overlay = overlay  # type: ignore[attr-defined]
     return deploy
 
 

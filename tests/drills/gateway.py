@@ -53,7 +53,7 @@ class FirstCallStallsGateway(SimulatedGateway):
             self._stall(marker)
         return result
 
-    def _delay(self) -> None:
+    def _delay(self) -> None:  # type: ignore[override]
         """The simulator's latency is spent in ``_stall``, on the first call only."""
 
     @staticmethod

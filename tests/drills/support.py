@@ -280,7 +280,7 @@ class ApiServer:
             return
 
     def _serving(self) -> bool:
-        if self.process.poll() is not None:
+        if self.process.poll() is not None:  # type: ignore[union-attr]
             raise _ServerExited()
         return self.call("GET", "/ready", timeout=5).status == 200
 
@@ -321,9 +321,9 @@ class ApiServer:
     @property
     def master_pid(self) -> int:
         """The gunicorn master: the process started, or in the web role its child."""
-        if not self.web_role or _is_gunicorn(self.process.pid):
-            return self.process.pid
-        for pid in process_children(self.process.pid):
+        if not self.web_role or _is_gunicorn(self.process.pid):  # type: ignore[union-attr]
+            return self.process.pid  # type: ignore[union-attr]
+        for pid in process_children(self.process.pid):  # type: ignore[union-attr]
             if _is_gunicorn(pid):
                 return pid
         raise AssertionError("the web role runs no gunicorn")
@@ -394,7 +394,7 @@ class LocalStripe:
                     ) from None
 
     def _serving(self) -> bool:
-        if self.process.poll() is not None:
+        if self.process.poll() is not None:  # type: ignore[union-attr]
             raise _ServerExited()
         return self.call("GET", "/v1/balance").status == 200
 

@@ -49,7 +49,7 @@ if not hasattr(pytest.Function, "_nodeid"):
     def _legacy_nodeid_set(node: pytest.Item, value: str) -> None:
         node._id = NodeId.parse(value)
 
-    pytest.Function._nodeid = property(_legacy_nodeid_get, _legacy_nodeid_set)
+    pytest.Function._nodeid = property(_legacy_nodeid_get, _legacy_nodeid_set)  # type: ignore[attr-defined]
 
 
 def pytest_configure(config: pytest.Config) -> None:

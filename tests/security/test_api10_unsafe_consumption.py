@@ -8,6 +8,7 @@ once, and it cannot move money beyond what the order says.
 import json
 import time
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from rest_framework.test import APIClient
@@ -38,7 +39,7 @@ def _event(payment_id: str, event_id: str = "evt_1", **data) -> bytes:
 
 
 def _send(body: bytes, signature: str | None):
-    headers = {"HTTP_X_SIGNATURE": signature} if signature is not None else {}
+    headers: dict[str, Any] = {"HTTP_X_SIGNATURE": signature} if signature is not None else {}
     return APIClient().post(
         "/v1/payments/webhook", body, content_type="application/json", **headers
     )

@@ -379,7 +379,7 @@ def _walk(
         ("discount-codes", "POST"): {"code": f"WALK-{who}", "kind": "free_shipping"},
         ("discount-codes/<str:code_id>", "PATCH"): {"active": False},
     }
-    responses = []
+    responses: list[tuple[Any, str, Any]] = []
     # Reads first, then writes, then the session's end and deletions, so each
     # call finds its object and its session alive.
     rank = {"GET": 0, "POST": 1, "PATCH": 1, "PUT": 1, "DELETE": 3}

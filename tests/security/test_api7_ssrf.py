@@ -94,7 +94,7 @@ def test_no_product_write_read_or_job_dials_an_image_url(
 
     assert created.status_code == 201
     assert Product.objects.get().images == list(reversed(urls))
-    assert canary_server.connections == 0  # type: ignore[attr-defined]
+    assert canary_server.connections == 0
     assert CANARY_HOST not in name_lookups
 
 
@@ -103,11 +103,11 @@ def test_the_canary_server_does_count_a_connection(canary_server):
     with socket.create_connection(canary_server.server_address, timeout=2):
         pass
     for _ in range(50):
-        if canary_server.connections:  # type: ignore[attr-defined]
+        if canary_server.connections:
             break
         threading.Event().wait(0.02)
 
-    assert canary_server.connections == 1  # type: ignore[attr-defined]
+    assert canary_server.connections == 1
 
 
 @pytest.mark.parametrize(

@@ -63,7 +63,7 @@ def read_users_with_forged_token(tmp_path, admin_user, **env: str) -> tuple[bool
     try:
         server.start()
     except AssertionError:
-        code = server.process.returncode
+        code = server.process.returncode  # type: ignore[union-attr]
         server.process = None
         return False, code, server.log_text()
     try:

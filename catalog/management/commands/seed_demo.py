@@ -255,7 +255,7 @@ def _generate(
     nouns: list[tuple[str, int, int]],
     *,
     rng: random.Random,
-) -> list[Product]:
+) -> list[dict[str, Any]]:
     combinations = [
         (brand, adjective, noun) for brand in brands for adjective in adjectives for noun in nouns
     ]
