@@ -116,15 +116,14 @@ def markdown(results: dict[str, Any]) -> str:
         f"{_front(config)}gunicorn {config['gunicorn_workers']} "
         f"{config['gunicorn_worker_class']} workers{_threads(config)}, "
         f"{config['rq_workers']} RQ workers, {config['load_generator']}; "
-        f"{results['data']['products']:,} products, {results['data']['users']:,} users.",
+        f"{results['data']['products']:,} products, {results['data']['users']:,} users"
+        f"{_took(results)}.",
         "",
     ]
     described = config.get("baselines", {})
-    lines += [
-        f"- `{name}`: {described.get(name) or by_name[name].get('note', '')}."
-        for name in BASELINE_NAMES
-        if name in by_name
-    ]
+    for name in BASELINE_NAMES:
+        if what := name in by_name and (described.get(name) or by_name[name].get("note")):
+            lines.append(f"- `{name}`: {what}.")
     lines += [
         "- Ratios are req/s over the bare Django view's (`vs bare Django`), with the raw "
         "WSGI callable's beside it (`vs raw WSGI`), both measured in the same rounds.",
@@ -177,6 +176,11 @@ def markdown(results: dict[str, Any]) -> str:
             for c in checks
         ]
     return "\n".join(lines) + "\n"
+
+
+def _took(results: dict[str, Any]) -> str:
+    seconds = results.get("wall_seconds")
+    return f"; the whole run took {seconds / 60:.1f} min" if seconds else ""
 
 
 def _front(config: dict[str, Any]) -> str:

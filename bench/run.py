@@ -349,10 +349,25 @@ def wrk(
     )
     if result.returncode != 0:
         raise RuntimeError(f"wrk failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    settle(url)
     for line in result.stdout.splitlines():
         if line.startswith("BENCH_JSON "):
             return json.loads(line.removeprefix("BENCH_JSON "))
     raise RuntimeError(f"wrk printed no result:\n{result.stdout}\n{result.stderr}")
+
+
+def settle(url: str) -> None:
+    """Wait until the server has answered what wrk left queued when it stopped.
+
+    wrk closes its connections at the deadline, but the requests already passed
+    on (up to one per connection) are still served, and would run into the next
+    scenario's time (another server's, in an interleaved round, on the same
+    cores). One more request waits behind them; its answer, whatever its status,
+    means they are done.
+    """
+    path = "/health" if url.endswith(f":{APP_PORT}") else "/v1/products"
+    with contextlib.suppress(urllib.error.HTTPError):
+        urllib.request.urlopen(f"{url}{path}", timeout=120).close()  # noqa: S310 (loopback)
 
 
 def summarize(name: str, raw: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -485,6 +500,7 @@ def stock_check(env: dict[str, str]) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk (make bench does it as root)")
+    started = time.monotonic()
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -623,6 +639,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "generated_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "git_commit": _git("rev-parse", "HEAD"),
+        # The whole run, start to finish (setup, warming, drains included).
+        "wall_seconds": round(time.monotonic() - started),
         "machine": _machine(),
         "config": {
             "server": args.server,

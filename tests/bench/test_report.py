@@ -139,6 +139,15 @@ def test_markdown_shows_both_floors_and_every_ratio_to_the_bare_view_with_the_ra
     assert "gunicorn 5 sync workers, 2 RQ workers" in table
 
 
+def test_the_header_says_how_long_the_whole_run_took():
+    run = results(*baselines())
+    assert "took" not in report.markdown(run)
+
+    run["wall_seconds"] = 510
+
+    assert "1,000 users; the whole run took 8.5 min." in report.markdown(run)
+
+
 def test_markdown_says_what_each_baseline_includes():
     run = results(*baselines())
     run["config"]["baselines"] = {
