@@ -245,6 +245,12 @@ def rerender(out: Path, readme: Path | None) -> None:
 
 def write_reports(results: dict[str, Any], out: Path, readme: Path | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
+    by_name = {row["scenario"]: row for row in results["scenarios"]}
+    for row in results["scenarios"]:
+        if not is_mixed(row):
+            bare, raw = ratios(row, by_name)
+            row["vs_bare_django"] = round(bare, 4) if bare is not None else None
+            row["vs_raw_wsgi"] = round(raw, 4) if raw is not None else None
     results["targets"] = targets(results)
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     table = markdown(results)

@@ -274,6 +274,9 @@ def test_a_run_writes_its_table_into_the_readme_and_the_same_table_into_results(
     written = json.loads((tmp_path / "results" / "results.json").read_text())
     assert table == report.markdown(written)
     assert written["targets"] == report.targets(run)
+    listed = next(row for row in written["scenarios"] if row["scenario"] == "product_list_cached")
+    assert (listed["vs_bare_django"], listed["vs_raw_wsgi"]) == (0.65, 0.325)
+    assert "vs_bare_django" not in written["scenarios"][-1]  # the constant-rate run
     head, _, rest = (ROOT / "README.md").read_text().partition(report.README_START)
     tail = rest.partition(report.README_END)[2]
     assert readme.read_text() == f"{head}{report.README_START}\n{table}{report.README_END}{tail}"
