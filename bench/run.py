@@ -5,8 +5,10 @@ gunicorn with docker/gunicorn.conf.py, DEBUG off) on PostgreSQL and Redis
 with seeded data (bench.seed), RQ workers for the payment jobs, and two
 baselines beside it through the same front and gunicorn settings: a bare
 Django view (bench.bare_django) and a raw WSGI callable (bench.raw_wsgi);
-drives each with wrk and writes bench/results/results.{json,md} and
-latency.png. See README "Benchmarks".
+drives each with wrk (the reads interleaved with both baselines; the shop
+mix at constant rates and closed loop, with the response cache's hit ratio
+read from the app's /metrics around each run) and writes
+bench/results/results.{json,md} and latency.png. See README "Benchmarks".
 
 Why wrk: a C event loop that costs a fraction of a core for thousands of
 requests a second, which matters when the load generator shares two cores with
