@@ -2,8 +2,12 @@
 
 Starts the image's web role (docker/entrypoint.sh web: nginx in front of
 gunicorn with docker/gunicorn.conf.py, DEBUG off) on PostgreSQL and Redis
-with seeded data (bench.seed), RQ workers for the payment jobs, and the
-baseline app (bench.baseline) beside it; drives each with wrk and writes
+with seeded data (bench.seed), RQ workers for the payment jobs, and two
+baselines beside it through the same front and gunicorn settings: a bare
+Django view (bench.bare_django) and a raw WSGI callable (bench.raw_wsgi);
+drives each with wrk (the reads interleaved with both baselines; the shop
+mix at constant rates and closed loop, with the response cache's hit ratio
+read from the app's /metrics around each run) and writes
 bench/results/results.{json,md} and latency.png. See README "Benchmarks".
 
 Why wrk: a C event loop that costs a fraction of a core for thousands of
@@ -42,6 +46,7 @@ VENV_BIN = Path(sys.executable).parent
 
 APP_PORT = int(os.environ.get("BENCH_APP_PORT", "8801"))
 BASELINE_PORT = int(os.environ.get("BENCH_BASELINE_PORT", "8802"))
+RAW_WSGI_PORT = int(os.environ.get("BENCH_RAW_WSGI_PORT", "8803"))
 PASSWORD = os.environ.get("BENCH_PASSWORD", "bench-passphrase-0451")
 
 # The shop's mixed workload, in requests per 10,000. Browsing dominates, as in
@@ -60,6 +65,21 @@ MIX = {
     "login": 3,
 }
 DESIGN_PEAK_PER_MINUTE = 10_000
+
+# What each baseline includes (the report prints it). Both serve the bytes of
+# a cached product list page, through the app's front and gunicorn settings.
+BASELINES = {
+    "baseline_django": (
+        "bare Django view (bench/bare_django.py): SecurityMiddleware and CommonMiddleware "
+        "only; no database, metrics or access log; same bytes"
+    ),
+    "baseline_wsgi": (
+        "raw WSGI callable (bench/raw_wsgi.py), no framework: the server's own floor; same bytes"
+    ),
+}
+# Read by the bench from /metrics (through the front, which adds X-Forwarded-For,
+# so only the token opens it: ecommerce.metrics).
+METRICS_TOKEN = secrets.token_urlsafe(32)
 
 
 def server_env() -> dict[str, str]:
@@ -85,6 +105,7 @@ def server_env() -> dict[str, str]:
             "LOGIN_RATE_LIMIT": "1000000000/hour",
             "PAYMENT_SIMULATOR_DELAY_MS": os.environ.get("PAYMENT_SIMULATOR_DELAY_MS", "0"),
             "BENCH_PASSWORD": PASSWORD,
+            "METRICS_TOKEN": METRICS_TOKEN,
         }
     )
     return env
@@ -114,13 +135,20 @@ class Services:
         self.procs.append((name, proc))
         return proc
 
-    def gunicorn(self, name: str, app: str, port: int, workers: int, **env: str) -> None:
-        """``app`` served as a pod serves it (``--server web``), or by gunicorn alone."""
+    def gunicorn(
+        self, name: str, app: str, port: int, workers: int, config: str = "", **env: str
+    ) -> None:
+        """``app`` served as a pod serves it (``--server web``), or by gunicorn alone.
+
+        ``config``: a gunicorn settings file read instead of docker/gunicorn.conf.py
+        (gunicorn reads the last ``-c``); the baselines' one starts from it.
+        """
+        extra = ["-c", config] if config else []
         if self.server == "web":
             # gunicorn takes the first application named: this one, not the role's.
-            argv = ["docker/entrypoint.sh", "web", app]
+            argv = ["docker/entrypoint.sh", "web", *extra, app]
         else:
-            argv = [str(VENV_BIN / "gunicorn"), "-c", "docker/gunicorn.conf.py", app]
+            argv = [str(VENV_BIN / "gunicorn"), "-c", "docker/gunicorn.conf.py", *extra, app]
         self.start(
             name,
             argv,
@@ -323,10 +351,25 @@ def wrk(
     )
     if result.returncode != 0:
         raise RuntimeError(f"wrk failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    settle(url)
     for line in result.stdout.splitlines():
         if line.startswith("BENCH_JSON "):
             return json.loads(line.removeprefix("BENCH_JSON "))
     raise RuntimeError(f"wrk printed no result:\n{result.stdout}\n{result.stderr}")
+
+
+def settle(url: str) -> None:
+    """Wait until the server has answered what wrk left queued when it stopped.
+
+    wrk closes its connections at the deadline, but the requests already passed
+    on (up to one per connection) are still served, and would run into the next
+    scenario's time (another server's, in an interleaved round, on the same
+    cores). One more request waits behind them; its answer, whatever its status,
+    means they are done.
+    """
+    path = "/health" if url.endswith(f":{APP_PORT}") else "/v1/products"
+    with contextlib.suppress(urllib.error.HTTPError):
+        urllib.request.urlopen(f"{url}{path}", timeout=120).close()  # noqa: S310 (loopback)
 
 
 def summarize(name: str, raw: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -374,12 +417,53 @@ def warm(paths_file: str) -> None:
             response.read()
 
 
-def payments_state() -> dict[str, int]:
+def payments_state(since: datetime | None = None) -> dict[str, int]:
+    """Payments by status; with ``since``, only those made since then (one run's)."""
     from django.db.models import Count
 
     from payments.models import Payment
 
-    return dict(Payment.objects.values_list("status").annotate(n=Count("id")))
+    payments = Payment.objects.all()
+    if since is not None:
+        payments = payments.filter(created_at__gte=since)
+    return dict(payments.order_by().values_list("status").annotate(n=Count("id")))
+
+
+def response_cache_counts() -> dict[str, dict[str, float]]:
+    """``ecommerce_response_cache_total`` from the app's /metrics: {view: {hit, miss}}."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{APP_PORT}/metrics",
+        headers={"Authorization": f"Bearer {METRICS_TOKEN}"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+        text = response.read().decode()
+    counts: dict[str, dict[str, float]] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "ecommerce_response_cache_total":
+                view = counts.setdefault(sample.labels["view"], {"hit": 0.0, "miss": 0.0})
+                view[sample.labels["result"]] = view.get(sample.labels["result"], 0) + sample.value
+    return counts
+
+
+def cache_hits(before: dict[str, dict[str, float]], after: dict[str, dict[str, float]]) -> dict:
+    """The response cache's hits and misses between two /metrics reads, and their ratio."""
+    by_view = {}
+    for view, counts in sorted(after.items()):
+        old = before.get(view, {})
+        hit = round(counts.get("hit", 0) - old.get("hit", 0))
+        miss = round(counts.get("miss", 0) - old.get("miss", 0))
+        if hit or miss:
+            by_view[view] = {"hits": hit, "misses": miss, "hit_ratio": _ratio(hit, miss)}
+    hits = sum(view["hits"] for view in by_view.values())
+    misses = sum(view["misses"] for view in by_view.values())
+    return {"hits": hits, "misses": misses, "hit_ratio": _ratio(hits, misses), "by_view": by_view}
+
+
+def _ratio(hits: int, misses: int) -> float | None:
+    return round(hits / (hits + misses), 4) if hits + misses else None
 
 
 def wait_for_payments(since: datetime, timeout: float) -> float:
@@ -418,6 +502,7 @@ def stock_check(env: dict[str, str]) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk (make bench does it as root)")
+    started = time.monotonic()
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -446,20 +531,29 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         # compared with was measured in the same minutes.
         _write("baseline_paths.txt", ["/v1/products"])
         _write("me_paths.txt", ["/v1/users/me"])
-        base = f"http://127.0.0.1:{BASELINE_PORT}"
+        bare = f"http://127.0.0.1:{BASELINE_PORT}"
+        raw_wsgi = f"http://127.0.0.1:{RAW_WSGI_PORT}"
         reads = [
-            ("baseline", base, "baseline_paths.txt", "0", "minimal Django view, same bytes"),
+            ("baseline_django", bare, "baseline_paths.txt", "0", "bare Django view, same bytes"),
+            ("baseline_wsgi", raw_wsgi, "baseline_paths.txt", "0", "raw WSGI callable, same bytes"),
             ("product_list_cached", app, "list_paths.txt", "0", "popular list pages, Redis hits"),
             ("product_detail", app, "detail_paths.txt", "0", "2,000 hot products by id or slug"),
             ("product_search_miss", app, "search_paths.txt", "0", "filtered, full-text: misses"),
             ("users_me", app, "me_paths.txt", "1", "JWT-authenticated profile"),
         ]  # fmt: skip
         reads = [read for read in reads if want(read[0])]
-        if any(name == "baseline" for name, *_ in reads):
-            services.gunicorn(
-                "baseline", "bench.baseline:application", BASELINE_PORT, args.workers,
-                BENCH_BASELINE_BODY=str(WORK / "baseline-body.json"),
-            )  # fmt: skip
+        # The baselines: the same front (--server), gunicorn settings and worker
+        # count as the app, without its access log (bench/baseline_gunicorn.conf.py).
+        for name, module, port in (
+            ("baseline_django", "bench.bare_django:application", BASELINE_PORT),
+            ("baseline_wsgi", "bench.raw_wsgi:application", RAW_WSGI_PORT),
+        ):
+            if any(read[0] == name for read in reads):
+                services.gunicorn(
+                    name, module, port, args.workers, config="bench/baseline_gunicorn.conf.py",
+                    DJANGO_SETTINGS_MODULE="bench.bare_settings",
+                    BENCH_BASELINE_BODY=str(WORK / "baseline-body.json"),
+                )  # fmt: skip
         rounds: dict[str, list[dict[str, Any]]] = {name: [] for name, *_ in reads}
         round_seconds = max(1, round(d / args.rounds))
         for n in range(args.rounds):
@@ -469,7 +563,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 raw = wrk("get.lua", url, duration=round_seconds, connections=c,
                           BENCH_PATHS_FILE=paths, BENCH_AUTH=auth)  # fmt: skip
                 rounds[name].append(summarize(name, raw, note=note))
-        services.stop("baseline")
+        services.stop("baseline_django")
+        services.stop("baseline_wsgi")
         for name, *_ in reads:
             scenarios.append(median_round(rounds[name]))
             _print(scenarios[-1])
@@ -489,15 +584,21 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     payments_drain_seconds=drain,
                     payments_before=before,
                     payments_after=payments_state(),
+                    # This run's own payments: every order's is captured once drained.
+                    payments_of_run=payments_state(since),
                     stock=stock_check(env),
                 )
             )
             _print(scenarios[-1])
 
-        # The design's peak, then ten times it (the issue's target): open loop.
+        # The design's peak and five times it, open loop; then the mix's ceiling,
+        # closed loop (rate 0). Each with the response cache's hits and misses
+        # over the run, from the app's /metrics.
         _write("search_paths.txt", (WORK / "search_mixed_paths.txt").read_text().split())
-        for rate in args.rates:
-            name = f"mixed_{rate}rps"
+        runs = [(f"mixed_{rate}rps", rate, args.mixed_connections) for rate in args.rates]
+        if args.ceiling_connections:
+            runs.append(("mixed_ceiling", 0, args.ceiling_connections))
+        for name, rate, connections in runs:
             if not (want(name) or want("mixed")):
                 continue
             # A shop's caches are warm; the mix's own writes (orders) still
@@ -505,23 +606,30 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             warm("list_paths.txt")
             warm("detail_paths.txt")
             write_refresh_tokens()
-            since = datetime.now(UTC)
+            since, cache_before = datetime.now(UTC), response_cache_counts()
             raw = wrk(
                 "mixed.lua",
                 app,
                 duration=args.mixed_duration,
-                connections=args.mixed_connections,
+                connections=connections,
                 BENCH_RATE=str(rate),
                 BENCH_MIX=",".join(f"{k}:{v}" for k, v in MIX.items()),
             )
+            cache = cache_hits(cache_before, response_cache_counts())
             drain = wait_for_payments(since, timeout=600)
+            extra: dict[str, Any] = (
+                {"note": f"shop mix at a constant {rate} req/s (open loop)", "target_rps": rate}
+                if rate
+                else {"note": f"shop mix, closed loop, {connections} connections: its ceiling"}
+            )
             scenarios.append(
                 summarize(
                     name,
                     raw,
-                    note=f"shop mix at a constant {rate} req/s (open loop)",
-                    target_rps=rate,
+                    **extra,
+                    connections=connections,
                     mix_per_10000=MIX,
+                    response_cache=cache,
                     payments_drain_seconds=drain,
                     stock=stock_check(env),
                 )
@@ -533,6 +641,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "generated_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "git_commit": _git("rev-parse", "HEAD"),
+        # The whole run, start to finish (setup, warming, drains included).
+        "wall_seconds": round(time.monotonic() - started),
         "machine": _machine(),
         "config": {
             "server": args.server,
@@ -544,6 +654,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "read_rounds": args.rounds,
             "connections": c,
             "load_generator": "wrk 4.1.0, 2 threads, same machine",
+            "baselines": BASELINES,
         },
         "data": data,
         "scenarios": scenarios,
@@ -589,11 +700,15 @@ def main() -> None:
     parser.add_argument("--mixed-connections", type=int, default=64)
     parser.add_argument(
         "--rates",
-        type=lambda text: [int(rate) for rate in text.split(",")],
-        # The design's peak of 10,000 requests a minute, and ten times it.
-        default=[round(DESIGN_PEAK_PER_MINUTE / 60), round(DESIGN_PEAK_PER_MINUTE * 10 / 60)],
+        type=lambda text: [int(rate) for rate in text.split(",") if rate],
+        # The design's peak of 10,000 requests a minute, and five times it.
+        default=[round(DESIGN_PEAK_PER_MINUTE / 60), 5 * round(DESIGN_PEAK_PER_MINUTE / 60)],
         help="constant rates (req/s) of the mixed workload, comma-separated",
     )
+    parser.add_argument(
+        "--ceiling-connections", type=int, default=32,
+        help="connections of the closed-loop mix (mixed_ceiling); 0 leaves it out",
+    )  # fmt: skip
     # Chosen by measurement (README "Benchmarks"): with wrk on the same two cores,
     # 3 sync workers served 30-50 % more than 5, and gthread (3 x 4) had errors.
     parser.add_argument("--workers", type=int, default=int(os.environ.get("BENCH_WORKERS", "3")))

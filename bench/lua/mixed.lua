@@ -12,6 +12,10 @@
 -- is counted, as wrk2 does.
 --
 -- BENCH_MIX: "op:weight,op:weight,..." with ops from shop.lua.
+--
+-- BENCH_RATE=0 runs the same mix closed loop (the ceiling run): no
+-- schedule, every connection sends as soon as its last answer came, and
+-- latency is measured from each request's send time.
 local dir = os.getenv("BENCH_LUA_DIR") or "bench/lua"
 local lib = dofile(dir .. "/lib.lua")
 local shop = dofile(dir .. "/shop.lua")
@@ -33,7 +37,8 @@ function init(args)
   shop.load()
   math.randomseed(seed or 1)
   local nthreads = tonumber(os.getenv("BENCH_THREADS"))
-  interval_us = 1e6 * nthreads / tonumber(os.getenv("BENCH_RATE"))
+  local rate = tonumber(os.getenv("BENCH_RATE"))
+  if rate > 0 then interval_us = 1e6 * nthreads / rate end
   for op, weight in string.gmatch(os.getenv("BENCH_MIX"), "([%w_]+):(%d+)") do
     assert(shop.ops[op], "unknown op " .. op)
     mix_total = mix_total + tonumber(weight)
@@ -47,6 +52,7 @@ function init(args)
 end
 
 function delay()
+  if not interval_us then return 0 end
   local now = lib.now_us()
   if not next_slot then next_slot = now end
   local slot = next_slot
@@ -76,9 +82,9 @@ function request()
     due_head = due_head + 1
   else
     -- A connection's first request comes without a delay() call: it is
-    -- sent at once, so its intended time is now.
+    -- sent at once, so its intended time is now (closed loop: every one).
     slot = lib.now_us()
-    unscheduled = unscheduled + 1
+    if interval_us then unscheduled = unscheduled + 1 end
   end
   local op = choose()
   if op == "refresh" and #refresh_pool == 0 then op = "me" end
