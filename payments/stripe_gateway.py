@@ -209,7 +209,7 @@ class StripeGateway:
                 intent = intents.retrieve(context.reference)
             else:
                 intent = intents.create(
-                    params={  # type: ignore[typeddict-unknown-key]
+                    params={  # type: ignore[typeddict-unknown-key]  # stripe 16 types no payment_method_types
                         "amount": minor,
                         "currency": currency.lower(),
                         "payment_method": token,
