@@ -450,7 +450,7 @@ def response_cache_counts() -> dict[str, dict[str, float]]:
 
 def cache_hits(before: dict[str, dict[str, float]], after: dict[str, dict[str, float]]) -> dict:
     """The response cache's hits and misses between two /metrics reads, and their ratio."""
-    by_view = {}
+    by_view: dict[str, dict[str, Any]] = {}
     for view, counts in sorted(after.items()):
         old = before.get(view, {})
         hit = round(counts.get("hit", 0) - old.get("hit", 0))

@@ -208,12 +208,13 @@ class OrderListCreateView(APIView):
         body = OrderCreateInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
+        user = cast("User", request.user)
         return idempotency.idempotent_create(
-            user=request.user,
+            user=user,
             key=request.headers.get(idempotency.IDEMPOTENCY_HEADER),
             body=request.data,
             create=lambda record: services.order_place(
-                user=request.user,
+                user=user,
                 items=_line_inputs(data["items"]),
                 shipping_address=dict(data["shippingAddress"]),
                 payment_method=data["paymentMethod"],

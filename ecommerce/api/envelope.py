@@ -34,7 +34,7 @@ def error_body(code: ErrorCode | str, message: str | None = None, details: Any =
     when none is given. Domain data in ``details`` (dataclasses) is written with
     the API's camelCase names and public ids."""
     if message is None:
-        message = ErrorCode(code).message
+        message = ErrorCode(str(code)).message  # type: ignore[call-arg]  # a lookup by value
     return Envelope(
         success=False,
         error={"code": code, "message": message, "details": _wire(details) if details else {}},

@@ -1,7 +1,7 @@
 """One exception handler: every error from every layer leaves in one shape."""
 
 import logging
-from typing import Any, cast
+from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -109,9 +109,7 @@ def _api_exception_response(exc: drf.APIException) -> Response:
     else:
         message = str(exc.detail) if isinstance(exc.detail, str) else "Request failed."
     # ValidationError is in _DRF_CODES: its message is never None.
-    return Response(
-        error_body(code, cast(str, message), details), status=exc.status_code, headers=headers
-    )
+    return Response(error_body(code, message, details), status=exc.status_code, headers=headers)
 
 
 def _django_validation_details(exc: DjangoValidationError) -> dict[str, list[str]]:
