@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 from accounts.tests.factories import DEFAULT_PASSWORD, AdminFactory, UserFactory
 from tests import summaries
 from tests.drills.support import LocalStripe
-from tests.redis_server import RedisServer, free_port
+from tests.processes import RedisServer
 
 
 def pytest_configure(config):
@@ -188,14 +188,7 @@ def own_redis(settings) -> Iterator[RedisServer]:
     On a free port rather than a fixed one: test runs side by side must not
     stop each other's servers.
     """
-    for attempt in range(5):
-        server = RedisServer(free_port())
-        try:
-            server.start()
-            break
-        except RuntimeError:
-            if attempt == 4:
-                raise
+    server = RedisServer.on_free_port()
     caches = copy.deepcopy(settings.CACHES)
     for config in caches.values():
         config["LOCATION"] = server.url

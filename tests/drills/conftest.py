@@ -15,8 +15,8 @@ from django.db import connection
 
 from catalog.models import Product
 from catalog.services import product_create
-from tests.drills.support import ApiServer, RqWorker, service_env
-from tests.redis_server import RedisServer
+from tests.drills.support import service_env
+from tests.processes import ApiServer, RedisServer, RqWorker
 
 
 @pytest.fixture

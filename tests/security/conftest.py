@@ -9,8 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from ecommerce.api.ids import PREFIXES, public_id
-from tests.drills.support import ApiServer, service_env
-from tests.redis_server import RedisServer, free_port
+from tests.drills.support import service_env
+from tests.processes import ApiServer, RedisServer
 from tests.security.routes import Route
 
 SHIPPING_ADDRESS = {
@@ -213,14 +213,7 @@ def web_role(django_db_setup, tmp_path_factory) -> Iterator[Callable[..., ApiSer
 
     What the servers commit stays; tests that write use ``transactional_db``.
     """
-    for attempt in range(5):
-        redis_server = RedisServer(free_port())
-        try:
-            redis_server.start()
-            break
-        except RuntimeError:
-            if attempt == 4:
-                raise
+    redis_server = RedisServer.on_free_port()
     servers: dict[tuple, ApiServer] = {}
 
     def get(*, workers: int = 1, **env: str) -> ApiServer:
