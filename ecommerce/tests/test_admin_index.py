@@ -26,14 +26,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_static_stora
 
 
 @pytest.fixture
-def plain_static_storage(settings):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
-@pytest.fixture
 def site() -> Client:
     client = Client()
     client.force_login(SuperuserFactory())

@@ -16,15 +16,6 @@ CHANGELIST = "/admin/orders/order/"
 
 
 @pytest.fixture
-def plain_static_storage(settings):
-    """With DEBUG off the manifest storage needs collectstatic, which tests do not run."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
-@pytest.fixture
 def site() -> Client:
     client = Client()
     client.force_login(SuperuserFactory())

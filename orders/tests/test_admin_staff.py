@@ -25,14 +25,6 @@ CHANGELIST = "/admin/orders/order/"
 
 
 @pytest.fixture
-def plain_static_storage(settings):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
-@pytest.fixture
 def site() -> Client:
     client = Client()
     client.force_login(SuperuserFactory())

@@ -17,14 +17,6 @@ CHANGELIST = "/admin/payments/payment/"
 
 
 @pytest.fixture
-def plain_static_storage(settings):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
-@pytest.fixture
 def site() -> Client:
     client = Client()
     client.force_login(SuperuserFactory())
