@@ -193,6 +193,18 @@ def plain_static_storage(settings):
 
 
 @pytest.fixture
+def site(db):
+    """A Django test client logged in to the admin site as a superuser."""
+    from django.test import Client
+
+    from orders.tests.factories import SuperuserFactory
+
+    client = Client()
+    client.force_login(SuperuserFactory())
+    return client
+
+
+@pytest.fixture
 def admin_login(db) -> Callable:
     """``admin_login(email, client=None, password=..., **extra)``: the admin site's login form
     posted as a browser does; the response, and ``response.client`` the client it logged in

@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 import redis
 
@@ -303,15 +304,23 @@ def http_call(
     path: str,
     *,
     body: Any = None,
+    form: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
     timeout: float = 30.0,
 ) -> Reply:
-    """One request on a fresh connection, as a client behind a load balancer makes it."""
+    """One request on a fresh connection, as a client behind a load balancer makes it.
+
+    ``body`` is sent as JSON, ``form`` form-encoded (as Stripe's library sends).
+    """
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    payload = json.dumps(body).encode() if body is not None else None
     sent = {"Accept": "application/json", **(headers or {})}
-    if payload is not None:
+    payload = None
+    if body is not None:
+        payload = json.dumps(body).encode()
         sent["Content-Type"] = "application/json"
+    elif form is not None:
+        payload = urlencode(form).encode()
+        sent["Content-Type"] = "application/x-www-form-urlencoded"
     try:
         conn.request(method, path, body=payload, headers=sent)
         response = conn.getresponse()

@@ -7,8 +7,6 @@ owns, clients speaking HTTP over loopback sockets, ``manage.py rqworker``.
 """
 
 import contextlib
-import http.client
-import json
 import os
 import subprocess
 import threading
@@ -17,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from django.db import connection
 
@@ -28,6 +26,7 @@ from tests.processes import (
     Reply,
     ServerExited,
     free_port,
+    http_call,
     spawn,
     stop,
     wait_for,
@@ -148,23 +147,7 @@ class LocalStripe:
     def call(self, method: str, path: str, form: dict[str, str] | None = None, **kwargs) -> Reply:
         """A request as the library makes it: form-encoded, with a secret key."""
         headers = {"Authorization": "Bearer sk_test_localstripe", **kwargs.pop("headers", {})}
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        body = urlencode(form or {}).encode() if form is not None else None
-        if body is not None:
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        try:
-            conn.request(method, path, body=body, headers=headers)
-            response = conn.getresponse()
-            raw = response.read()
-        except (OSError, http.client.HTTPException) as exc:
-            return Reply(None, error=f"{type(exc).__name__}: {exc}")
-        finally:
-            conn.close()
-        try:
-            data = json.loads(raw) if raw else None
-        except ValueError:
-            data = raw.decode(errors="replace")
-        return Reply(response.status, data)
+        return http_call(self.port, method, path, form=form, headers=headers, **kwargs)
 
     def payment_method(self, card_number: str) -> str:
         """What Stripe.js does in the customer's browser: the card becomes a ``pm_...``."""
