@@ -1,12 +1,12 @@
 """Fixtures shared by every app's tests: clients per role, a clean Redis, jobs."""
 
 import copy
-import itertools
 import json
 import os
+import random
 import re
+import secrets
 from collections.abc import Callable, Iterator
-from decimal import Decimal
 
 import pytest
 from django.conf import settings
@@ -17,11 +17,17 @@ from rest_framework.test import APIClient
 from accounts.tests.factories import DEFAULT_PASSWORD, AdminFactory, UserFactory
 from tests import summaries
 from tests.drills.support import LocalStripe
-from tests.redis_server import RedisServer, free_port
+from tests.processes import RedisServer
+
+
+def pytest_report_header(config):
+    return f"random seed: {os.environ['TEST_SEED']} (replay a run with TEST_SEED=that number)"
 
 
 def pytest_configure(config):
-    """Under pytest-xdist (make test runs a worker per CPU), a Redis database per worker.
+    """The run's random seed (TEST_SEED, or a new one), chosen before xdist starts its
+    workers, which inherit it; then, under pytest-xdist (make test runs a worker per
+    CPU), a Redis database per worker.
 
     pytest-django gives each worker a PostgreSQL database of its own
     (test_<name>_gw<N>); tests flush Redis between them, so workers need
@@ -29,6 +35,7 @@ def pytest_configure(config):
     before any test touches the cache, and in the environment too, for the
     servers and commands tests start.
     """
+    os.environ.setdefault("TEST_SEED", str(secrets.randbits(32)))
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
     if not worker.startswith("gw") or not settings.REDIS_URL:
         return
@@ -78,6 +85,18 @@ def _clean_redis():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def rng(request) -> random.Random:
+    """Randomness a failure can replay: seeded by the run's TEST_SEED and the test's id.
+
+    The seed is in the run's header and in a failing test's captured output;
+    ``TEST_SEED=<seed>`` makes the same choices again.
+    """
+    seed = os.environ["TEST_SEED"]
+    print(f"rng: TEST_SEED={seed} for {request.node.nodeid}")
+    return random.Random(f"{seed}:{request.node.nodeid}")  # noqa: S311 - test data, not secrets
 
 
 @pytest.fixture
@@ -154,31 +173,52 @@ def run_jobs() -> Callable[[], int]:
     return run
 
 
-_product_numbers = itertools.count(1)
+@pytest.fixture
+def make_product(db) -> Callable:
+    """``make_product(stock=10, price="10.00", **fields)``: ``catalog.tests.factories.product_make``
+    (the one product factory, its stock ledger open), for tests that take it as a fixture."""
+    from catalog.tests.factories import product_make
+
+    return product_make
 
 
 @pytest.fixture
-def make_product(db) -> Callable:
-    """``make_product(stock=10, price="19.99", **fields)``: a simple product in the catalog.
+def plain_static_storage(settings):
+    """The admin's pages without a collectstatic manifest (tests do not run it):
+    ``pytestmark = pytest.mark.usefixtures("plain_static_storage")``."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
 
-    Its one variant has that price and stock, and its stock ledger is opened as
-    every real write path does, so the stock audit balances in any test that
-    uses it.
-    """
-    from catalog.tests.factories import ProductFactory
 
-    def make(*, stock: int = 10, price: str = "19.99", **fields):
-        number = next(_product_numbers)
-        defaults = {
-            "name": f"Test product {number}",
-            "slug": f"test-product-{number}",
-            "category": "test",
-            "price": Decimal(price),
-            "stock": stock,
-        }
-        return ProductFactory(**{**defaults, **fields})
+@pytest.fixture
+def site(db):
+    """A Django test client logged in to the admin site as a superuser."""
+    from django.test import Client
 
-    return make
+    from orders.tests.factories import SuperuserFactory
+
+    client = Client()
+    client.force_login(SuperuserFactory())
+    return client
+
+
+@pytest.fixture
+def admin_login(db) -> Callable:
+    """``admin_login(email, client=None, password=..., **extra)``: the admin site's login form
+    posted as a browser does; the response, and ``response.client`` the client it logged in
+    (a new one unless given; ``extra`` are its request headers, such as ``REMOTE_ADDR``)."""
+    from django.test import Client
+
+    def login(email: str, client=None, *, password: str = DEFAULT_PASSWORD, **extra: str):
+        client = client or Client(**extra)
+        return client.post(
+            "/admin/login/?next=/admin/",
+            {"username": email, "password": password, "next": "/admin/"},
+        )
+
+    return login
 
 
 @pytest.fixture
@@ -188,14 +228,7 @@ def own_redis(settings) -> Iterator[RedisServer]:
     On a free port rather than a fixed one: test runs side by side must not
     stop each other's servers.
     """
-    for attempt in range(5):
-        server = RedisServer(free_port())
-        try:
-            server.start()
-            break
-        except RuntimeError:
-            if attempt == 4:
-                raise
+    server = RedisServer.on_free_port()
     caches = copy.deepcopy(settings.CACHES)
     for config in caches.values():
         config["LOCATION"] = server.url
@@ -206,6 +239,7 @@ def own_redis(settings) -> Iterator[RedisServer]:
     try:
         yield server
     finally:
+        server.thaw()
         server.stop()
         get_redis_connection("default").connection_pool.disconnect()
 

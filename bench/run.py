@@ -37,6 +37,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tests import processes
+
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "bench" / ".work"
 RESULTS = ROOT / "bench" / "results"
@@ -123,15 +125,8 @@ class Services:
         self.procs: list[tuple[str, subprocess.Popen]] = []
 
     def start(self, name: str, argv: list[str], **env: str) -> subprocess.Popen:
-        log = open(WORK / f"{name}.log", "ab")  # noqa: SIM115 (lives as long as the process)
-        proc = subprocess.Popen(  # noqa: S603 (our own argv)
-            argv,
-            cwd=ROOT,
-            env={**self.env, **env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        """``argv`` in its own process group, its output in bench/.work/NAME.log."""
+        proc = processes.spawn(argv, env={**self.env, **env}, log_path=WORK / f"{name}.log")
         self.procs.append((name, proc))
         return proc
 
@@ -140,61 +135,36 @@ class Services:
     ) -> None:
         """``app`` served as a pod serves it (``--server web``), or by gunicorn alone.
 
-        ``config``: a gunicorn settings file read instead of docker/gunicorn.conf.py
-        (gunicorn reads the last ``-c``); the baselines' one starts from it.
+        ``config``: a gunicorn settings file read after docker/gunicorn.conf.py
+        (gunicorn keeps the last ``-c``); the baselines' one starts from it.
         """
-        extra = ["-c", config] if config else []
-        if self.server == "web":
-            # gunicorn takes the first application named: this one, not the role's.
-            argv = ["docker/entrypoint.sh", "web", *extra, app]
-        else:
-            argv = [str(VENV_BIN / "gunicorn"), "-c", "docker/gunicorn.conf.py", *extra, app]
-        self.start(
+        proc = self.start(
             name,
-            argv,
-            GUNICORN_BIND=f"127.0.0.1:{port}",
-            WEB_BIND=f"127.0.0.1:{port}",
-            WEB_RUN_DIR=str(WORK / f"web-{name}"),
-            WEB_CONCURRENCY=str(workers),
-            PROMETHEUS_MULTIPROC_DIR=str(WORK / f"prometheus-{name}"),
+            processes.gunicorn_command(app, web_role=self.server == "web", config=config),
+            **processes.gunicorn_env(
+                port=port,
+                workers=workers,
+                run_dir=WORK / f"web-{name}",
+                prometheus_dir=WORK / f"prometheus-{name}",
+            ),
             GUNICORN_ACCESS_LOG=str(WORK / f"{name}-access.log"),
             **env,
         )
-        wait_http(f"http://127.0.0.1:{port}/health" if app.startswith("ecommerce") else None, port)
+        path = "/health" if app.startswith("ecommerce") else "/v1/products"
+        processes.wait_http(
+            f"http://127.0.0.1:{port}{path}", process=proc, log_path=WORK / f"{name}.log"
+        )
 
     def stop(self, name: str) -> None:
         for proc_name, proc in list(self.procs):
             if proc_name == name:
-                _terminate(proc)
+                processes.stop(proc)
                 self.procs.remove((proc_name, proc))
 
     def stop_all(self) -> None:
         for _, proc in reversed(self.procs):
-            _terminate(proc)
+            processes.stop(proc)
         self.procs.clear()
-
-
-def _terminate(proc: subprocess.Popen) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-
-
-def wait_http(url: str | None, port: int, timeout: float = 60) -> None:
-    url = url or f"http://127.0.0.1:{port}/v1/products"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (loopback)
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            time.sleep(0.3)
-    raise RuntimeError(f"{url} did not answer 200 within {timeout} s (see bench/.work/*.log)")
 
 
 def manage(env: dict[str, str], *args: str) -> str:

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.redis_server import free_port
+from tests.processes import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 README = REPO / "README.md"

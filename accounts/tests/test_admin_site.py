@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 
 from accounts.models import User
-from accounts.tests.factories import DEFAULT_PASSWORD, AdminFactory
+from accounts.tests.factories import AdminFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -21,31 +21,24 @@ def site(superuser) -> Client:
     return client
 
 
-def admin_login(email: str):
-    client = Client()
-    response = client.post(
-        "/admin/login/?next=/admin/",
-        {"username": email, "password": DEFAULT_PASSWORD, "next": "/admin/"},
-    )
-    return client, response
-
-
-def test_admin_role_can_log_in_to_the_admin_site(admin_user):
-    client, response = admin_login(admin_user.email)
+def test_admin_role_can_log_in_to_the_admin_site(admin_user, admin_login):
+    response = admin_login(admin_user.email)
+    client = response.client
 
     assert response.status_code == 302
     assert response["Location"] == "/admin/"
     assert client.get("/admin/").status_code == 200
 
 
-def test_admin_login_email_is_case_insensitive(admin_user):
-    _, response = admin_login(admin_user.email.upper())
+def test_admin_login_email_is_case_insensitive(admin_user, admin_login):
+    response = admin_login(admin_user.email.upper())
 
     assert response.status_code == 302
 
 
-def test_customer_is_refused_by_the_admin_site_login(customer):
-    client, response = admin_login(customer.email)
+def test_customer_is_refused_by_the_admin_site_login(customer, admin_login):
+    response = admin_login(customer.email)
+    client = response.client
 
     assert response.status_code == 200
     assert b"staff account" in response.content

@@ -2,10 +2,12 @@
 simple product has its one variant (same price and stock), and every variant's
 stock ledger is open, so the stock audit balances in any test that uses them."""
 
+import itertools
 from decimal import Decimal
 from typing import Any
 
 import factory
+from django.utils import timezone
 
 from catalog.models import Category, Product, ProductOption, ProductVariant
 from catalog.services import category_name_from_slug
@@ -70,6 +72,34 @@ class ProductFactory(factory.django.DjangoModelFactory):
             )
             stock_initial_record(variant_ids=[variant.pk])
         return product
+
+
+_product_numbers = itertools.count(1)
+
+
+def product_make(
+    *, price: str | Decimal = "10.00", stock: int = 10, deleted: bool = False, **fields: Any
+) -> Product:
+    """The tests' one way to make a simple product: ``product_make(stock=5, price="12.50")``.
+
+    A unique name and slug, the price from a string, ``deleted=True`` for one
+    taken out of the catalog; other ``fields`` (``name``, ``category``,
+    ``currency``, ``sku``...) go to ``ProductFactory``, so its one variant is
+    made and its stock ledger opened as ``catalog.stock`` does, and the stock
+    audit balances in any test that uses it. Usable in transactional tests
+    (the drills') as well: nothing here needs the test's transaction.
+    """
+    number = next(_product_numbers)
+    defaults: dict[str, Any] = {
+        "name": f"Test product {number}",
+        "slug": f"test-product-{number}",
+        "category": "misc",
+    }
+    product = ProductFactory(**{**defaults, **fields, "price": Decimal(price), "stock": stock})
+    if deleted:
+        Product.objects.filter(pk=product.pk).update(deleted_at=timezone.now())
+        product.refresh_from_db()
+    return product
 
 
 class ProductOptionFactory(factory.django.DjangoModelFactory):

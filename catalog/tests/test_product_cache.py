@@ -1,8 +1,5 @@
 """Redis caching of product reads: keys, TTLs, HIT/MISS, ETags, and invalidation."""
 
-import contextlib
-import os
-import signal
 import uuid
 from decimal import Decimal
 
@@ -334,16 +331,6 @@ def test_list_entry_missed_by_invalidation_is_still_never_served(api_client, pro
 # --- Redis outages ----------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _frozen(server):
-    """Redis stops answering but keeps its data (SIGSTOP), as after a freeze or failover."""
-    os.kill(server.process.pid, signal.SIGSTOP)
-    try:
-        yield
-    finally:
-        os.kill(server.process.pid, signal.SIGCONT)
-
-
 def test_a_write_whose_invalidation_redis_missed_shows_once_redis_answers(
     api_client, product, own_redis
 ):
@@ -351,7 +338,7 @@ def test_a_write_whose_invalidation_redis_missed_shows_once_redis_answers(
     api_client.get("/v1/products")
     assert api_client.get(_detail(product))["X-Cache"] == "HIT"
 
-    with _frozen(own_redis):
+    with own_redis.frozen():
         services.product_update(product=product, data={"price": Decimal("12.34")})
 
     detail = api_client.get(_detail(product))
@@ -368,7 +355,7 @@ def test_entries_are_not_trusted_while_the_epoch_cannot_be_bumped(
     api_client, product, own_redis, settings
 ):
     api_client.get(_detail(product))
-    with _frozen(own_redis):
+    with own_redis.frozen():
         services.product_update(product=product, data={"stock": 3})
     settings.REDIS_FAILURE_BACKOFF = 3600  # the breaker stays open: Redis is refused
 

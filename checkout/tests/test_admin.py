@@ -4,28 +4,12 @@ uses, tax rates and shipping methods edited with validation."""
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 
 from checkout.models import DiscountCode, ShippingMethod, TaxRate
 from checkout.tests.factories import discount_code_make, shipping_method_make, tax_rate_make
-from orders.tests.factories import SuperuserFactory, order_body, order_of, order_post, product_make
+from orders.tests.factories import order_body, order_of, order_post, product_make
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_static_storage")]
-
-
-@pytest.fixture
-def plain_static_storage(settings):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
-@pytest.fixture
-def site() -> Client:
-    client = Client()
-    client.force_login(SuperuserFactory())
-    return client
 
 
 def test_the_order_page_shows_the_breakdown_and_the_address(site, customer_client):

@@ -4,7 +4,6 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
@@ -14,7 +13,6 @@ from ecommerce.admin_dashboard import dashboard_tiles
 from orders.models import Order
 from orders.state import OrderStatus
 from orders.tests.factories import (
-    SuperuserFactory,
     jobs_drain,
     order_of,
     order_place,
@@ -23,21 +21,6 @@ from orders.tests.factories import (
 from payments.state import PaymentStatus
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_static_storage")]
-
-
-@pytest.fixture
-def plain_static_storage(settings):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
-@pytest.fixture
-def site() -> Client:
-    client = Client()
-    client.force_login(SuperuserFactory())
-    return client
 
 
 # --- labels and links -------------------------------------------------------------

@@ -5,10 +5,7 @@ process it starts itself on a free port (never the shared one), stops or kills
 that process by its pid, and starts it again on the same port.
 """
 
-import contextlib
 import logging
-import os
-import signal
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -113,21 +110,11 @@ def test_a_restart_between_two_calls_costs_neither_call(own_redis, settings):
     assert connection.connection_pool._failed_at is None
 
 
-@contextlib.contextmanager
-def frozen(server):
-    """Redis stops answering but keeps its port open (SIGSTOP): calls time out."""
-    os.kill(server.process.pid, signal.SIGSTOP)
-    try:
-        yield
-    finally:
-        os.kill(server.process.pid, signal.SIGCONT)
-
-
 def test_a_frozen_redis_costs_one_timeout_then_calls_fail_fast(own_redis, settings, monkeypatch):
     settings.REDIS_FAILURE_BACKOFF = 3600
     cache.set("outage-probe", "cached")  # a pooled connection is now open
 
-    with frozen(own_redis), redis_commands_sent(monkeypatch) as sent:
+    with own_redis.frozen(), redis_commands_sent(monkeypatch) as sent:
         first = cache.get("outage-probe", "miss")
         after_first = len(sent)
         rest = [cache.get("outage-probe", "miss") for _ in range(10)]
@@ -142,7 +129,7 @@ def test_a_frozen_redis_costs_one_timeout_then_calls_fail_fast(own_redis, settin
 
 def test_the_cache_works_again_after_a_freeze(own_redis, settings):
     cache.set("outage-probe", "cached")
-    with frozen(own_redis):
+    with own_redis.frozen():
         cache.get("outage-probe")
     settings.REDIS_FAILURE_BACKOFF = 0
 
@@ -158,7 +145,7 @@ def test_the_api_stays_fast_while_redis_is_frozen(
     client = APIClient()
     client.get("/v1/products")  # warm: pooled connections open
 
-    with frozen(own_redis), redis_commands_sent(monkeypatch) as sent:
+    with own_redis.frozen(), redis_commands_sent(monkeypatch) as sent:
         first = client.get("/v1/products")
         waited_on = len(sent)
         later = [client.get("/v1/products", {"page": 1 + i % 2}) for i in range(5)] + [
@@ -264,34 +251,19 @@ def test_ready_answers_503_naming_redis_and_recovers(own_redis, db):
 # --- admin sessions ----------------------------------------------------------------------
 
 
-@pytest.fixture
-def _plain_static_storage(settings):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
-def admin_login(client: Client, email: str):
-    return client.post(
-        "/admin/login/?next=/admin/",
-        {"username": email, "password": DEFAULT_PASSWORD, "next": "/admin/"},
-    )
-
-
-@pytest.mark.usefixtures("_plain_static_storage")
-def test_the_admin_logs_in_again_after_a_redis_outage(own_redis, admin_user):
+@pytest.mark.usefixtures("plain_static_storage")
+def test_the_admin_logs_in_again_after_a_redis_outage(own_redis, admin_user, admin_login):
     client = Client()
-    admin_login(client, admin_user.email)
+    admin_login(admin_user.email, client)
     assert client.get("/admin/").status_code == 200
     own_redis.stop()
 
     during = client.get("/admin/")
     login_page = client.get("/admin/login/")
-    login_during = admin_login(client, admin_user.email)
+    login_during = admin_login(admin_user.email, client)
     own_redis.start()
     after = client.get("/admin/")
-    login_after = admin_login(client, admin_user.email)
+    login_after = admin_login(admin_user.email, client)
 
     # Down: the session cannot be read, so the admin is sent to the login page,
     # which answers; a login then goes through but cannot be remembered.

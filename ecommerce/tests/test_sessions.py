@@ -6,37 +6,19 @@ from django.core.cache import caches
 from django.test import Client
 from django_redis import get_redis_connection
 
-from accounts.tests.factories import DEFAULT_PASSWORD
-
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_static_storage")]
 
 DAY = 24 * 3600
-
-
-@pytest.fixture(autouse=True)
-def _plain_static_storage(settings):
-    """The admin's pages without a collectstatic manifest (tests do not run it)."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
-def admin_login(client: Client, email: str):
-    return client.post(
-        "/admin/login/?next=/admin/",
-        {"username": email, "password": DEFAULT_PASSWORD, "next": "/admin/"},
-    )
 
 
 def session_redis_key(session_key: str) -> str:
     return caches["sessions"].make_key(f"user:session:{session_key}")
 
 
-def test_admin_login_stores_the_session_in_redis_for_24_hours(admin_user):
+def test_admin_login_stores_the_session_in_redis_for_24_hours(admin_user, admin_login):
     client = Client()
 
-    response = admin_login(client, admin_user.email)
+    response = admin_login(admin_user.email, client)
 
     assert response.status_code == 302
     session_key = client.cookies[django_settings.SESSION_COOKIE_NAME].value
@@ -47,9 +29,9 @@ def test_admin_login_stores_the_session_in_redis_for_24_hours(admin_user):
     assert client.get("/admin/").status_code == 200
 
 
-def test_the_session_key_has_no_version_segment(admin_user):
+def test_the_session_key_has_no_version_segment(admin_user, admin_login):
     client = Client()
-    admin_login(client, admin_user.email)
+    admin_login(admin_user.email, client)
     session_key = client.cookies[django_settings.SESSION_COOKIE_NAME].value
 
     stored = get_redis_connection("sessions").keys("*user:session:*")
@@ -58,17 +40,17 @@ def test_the_session_key_has_no_version_segment(admin_user):
     assert ":1:" not in stored[0].decode()
 
 
-def test_the_session_cookie_lasts_24_hours(admin_user):
+def test_the_session_cookie_lasts_24_hours(admin_user, admin_login):
     client = Client()
 
-    admin_login(client, admin_user.email)
+    admin_login(admin_user.email, client)
 
     assert client.cookies[django_settings.SESSION_COOKIE_NAME]["max-age"] == DAY
 
 
-def test_logging_out_deletes_the_session_from_redis(admin_user):
+def test_logging_out_deletes_the_session_from_redis(admin_user, admin_login):
     client = Client()
-    admin_login(client, admin_user.email)
+    admin_login(admin_user.email, client)
     key = session_redis_key(client.cookies[django_settings.SESSION_COOKIE_NAME].value)
 
     client.post("/admin/logout/")

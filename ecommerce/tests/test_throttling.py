@@ -108,12 +108,8 @@ def test_error_responses_carry_the_headers_too(api_client, method, path, status)
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("path", ["/health", "/ready", "/admin/login/"])
-def test_probes_and_the_admin_carry_no_rate_limit_headers(client, settings, path):
-    # The admin's pages without a collectstatic manifest (tests do not run it).
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
+@pytest.mark.usefixtures("plain_static_storage")
+def test_probes_and_the_admin_carry_no_rate_limit_headers(client, path):
     response = client.get(path)
 
     assert response.status_code in (200, 503)

@@ -4,7 +4,6 @@ Orders are always placed through the API or ``orders.services`` (never
 written row by row), so their stock, payment and jobs are the real ones.
 """
 
-import itertools
 import json
 from collections.abc import Callable
 from decimal import Decimal
@@ -12,17 +11,16 @@ from typing import Any
 
 import factory
 from django.test import TestCase
-from django.utils import timezone
 
 from accounts.tests.factories import AdminFactory
-from catalog.models import Product
-from catalog.tests.factories import ProductFactory
+from catalog.models import Product, ProductVariant
+from catalog.tests.factories import product_make as product_make  # the one product factory
 from ecommerce.api.ids import PREFIXES, public_id
 from orders.models import Order
 
 ORDERS = "/v1/orders"
-_slugs = itertools.count(1)
 
+# The tests' one shipping address (copy it before changing a field: ``{**ADDRESS, ...}``).
 ADDRESS = {
     "street": "1 Main Street",
     "city": "Springfield",
@@ -36,30 +34,6 @@ ADDRESS = {
 capture_on_commit = TestCase.captureOnCommitCallbacks
 
 
-def product_make(
-    *,
-    price: str | Decimal = "10.00",
-    stock: int = 10,
-    currency: str = "USD",
-    name: str | None = None,
-    deleted: bool = False,
-) -> Product:
-    """A simple product with a unique slug (made by the catalog's own factory)."""
-    number = next(_slugs)
-    product = ProductFactory(
-        name=name or f"Order Test Product {number}",
-        slug=f"order-test-product-{number}",
-        price=Decimal(price),
-        currency=currency,
-        category="misc",
-        stock=stock,
-    )
-    if deleted:
-        Product.objects.filter(pk=product.pk).update(deleted_at=timezone.now())
-        product.refresh_from_db()
-    return product
-
-
 def product_id(product: Product) -> str:
     return public_id(PREFIXES["product"], product.pk)
 
@@ -68,10 +42,23 @@ def order_id(order: Order | str) -> str:
     return order if isinstance(order, str) else public_id(PREFIXES["order"], order.pk)
 
 
-def order_body(*lines: tuple[Product, int], token: str | None = None, **overrides: Any) -> dict:
-    """A valid create body for ``(product, quantity)`` lines."""
+def order_line(item: Product | ProductVariant | str, quantity: int) -> dict[str, Any]:
+    """One item of an order: by product, by variant, or by a public id (``prod_…``, ``var_…``)."""
+    if isinstance(item, ProductVariant):
+        return {"variantId": public_id(PREFIXES["variant"], item.pk), "quantity": quantity}
+    if isinstance(item, str):
+        key = "variantId" if item.startswith(f"{PREFIXES['variant']}_") else "productId"
+        return {key: item, "quantity": quantity}
+    return {"productId": product_id(item), "quantity": quantity}
+
+
+def order_body(
+    *lines: tuple[Product | ProductVariant | str, int], token: str | None = None, **overrides: Any
+) -> dict:
+    """The tests' one valid create body, for ``(product, quantity)`` lines (or a variant, or
+    a public id, in place of the product), shipped to ``ADDRESS``; ``overrides`` replace keys."""
     body: dict[str, Any] = {
-        "items": [{"productId": product_id(p), "quantity": q} for p, q in lines],
+        "items": [order_line(item, quantity) for item, quantity in lines],
         "shippingAddress": dict(ADDRESS),
         "paymentMethod": "card",
     }

@@ -1,4 +1,4 @@
-"""Helpers for order and payment tests: order bodies, parallel requests, the stock audit."""
+"""Helpers for order and payment tests: parallel requests, the stock audit."""
 
 import io
 import json
@@ -8,29 +8,9 @@ from collections.abc import Callable
 from django.core.management import call_command
 from django.db import connection
 
-from catalog.models import Product
-
-ADDRESS = {
-    "street": "1 Infinite Loop",
-    "city": "Cupertino",
-    "state": "CA",
-    "zip": "95014",
-    "country": "US",
-}
-
-
-def order_body(*lines: tuple[Product, int], token: str | None = None) -> dict:
-    body = {
-        "items": [
-            {"productId": f"prod_{product.id.hex}", "quantity": quantity}
-            for product, quantity in lines
-        ],
-        "shippingAddress": ADDRESS,
-        "paymentMethod": "card",
-    }
-    if token is not None:
-        body["paymentToken"] = token
-    return body
+# The one order body and address, named here too for the tests that import them from here.
+from orders.tests.factories import ADDRESS as ADDRESS
+from orders.tests.factories import order_body as order_body
 
 
 def run_in_threads(count: int, target: Callable[[int], object]) -> list[object]:

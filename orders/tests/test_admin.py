@@ -7,28 +7,12 @@ from django.test import Client
 from catalog.models import Product
 from orders.models import Order
 from orders.state import OrderStatus
-from orders.tests.factories import SuperuserFactory, order_of, order_place, product_make
+from orders.tests.factories import order_of, order_place, product_make
 from payments.state import PaymentStatus
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_static_storage")]
 
 CHANGELIST = "/admin/orders/order/"
-
-
-@pytest.fixture
-def plain_static_storage(settings):
-    """With DEBUG off the manifest storage needs collectstatic, which tests do not run."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
-@pytest.fixture
-def site() -> Client:
-    client = Client()
-    client.force_login(SuperuserFactory())
-    return client
 
 
 @pytest.fixture

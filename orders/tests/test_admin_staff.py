@@ -10,7 +10,6 @@ from django.test import Client
 from orders.models import Order
 from orders.state import OrderStatus
 from orders.tests.factories import (
-    SuperuserFactory,
     capture_on_commit,
     jobs_drain,
     order_of,
@@ -22,21 +21,6 @@ from orders.tests.test_admin import messages_of, ship
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_static_storage")]
 
 CHANGELIST = "/admin/orders/order/"
-
-
-@pytest.fixture
-def plain_static_storage(settings):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
-@pytest.fixture
-def site() -> Client:
-    client = Client()
-    client.force_login(SuperuserFactory())
-    return client
 
 
 @pytest.fixture

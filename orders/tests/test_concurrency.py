@@ -2,7 +2,6 @@
 one order per Idempotency-Key. Each thread is its own client and connection.
 Every test ends with the stock audit: zero drift."""
 
-import random
 from collections import Counter
 
 import pytest
@@ -36,9 +35,11 @@ def test_parallel_orders_never_oversell(make_product, client_for, customer):
     assert_no_stock_drift()
 
 
-def test_parallel_orders_of_varied_sizes_sell_at_most_the_stock(make_product, client_for, customer):
+def test_parallel_orders_of_varied_sizes_sell_at_most_the_stock(
+    make_product, client_for, customer, rng
+):
     product = make_product(stock=30)
-    quantities = [random.randint(1, 5) for _ in range(20)]
+    quantities = [rng.randint(1, 5) for _ in range(20)]
     clients = [client_for(customer) for _ in quantities]
 
     results = run_in_threads(

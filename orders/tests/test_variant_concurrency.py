@@ -2,7 +2,6 @@
 (crossed baskets, staff stock counts racing orders), one order per Idempotency-Key.
 Each thread is its own client and connection; every test ends with the stock audit."""
 
-import random
 from collections import Counter
 from decimal import Decimal
 
@@ -63,9 +62,8 @@ def test_parallel_orders_of_one_variant_never_oversell(client_for, customer):
     assert_no_stock_drift()
 
 
-def test_parallel_orders_of_varied_variants_sell_at_most_each_ones_stock(client_for, customer):
+def test_parallel_orders_of_varied_variants_sell_at_most_each_ones_stock(client_for, customer, rng):
     shirt = _shirt("Busy Shirt", stock=8)
-    rng = random.Random(7)
     baskets = [
         [(rng.choice(shirt.live_variants), rng.randint(1, 3)) for _ in range(rng.randint(1, 3))]
         for _ in range(24)

@@ -24,15 +24,6 @@ CHANGELIST = "/admin/payments/payment/"
 
 
 @pytest.fixture
-def plain_static_storage(settings):
-    """With DEBUG off the manifest storage needs collectstatic, which tests do not run."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
-@pytest.fixture
 def superuser():
     return SuperuserFactory()
 

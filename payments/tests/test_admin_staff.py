@@ -3,9 +3,8 @@
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 
-from orders.tests.factories import SuperuserFactory, jobs_drain, order_of, order_place, product_make
+from orders.tests.factories import jobs_drain, order_of, order_place, product_make
 from payments.models import Payment, Refund, WebhookEvent
 from payments.services import refund_create
 from payments.state import PaymentStatus
@@ -14,21 +13,6 @@ from payments.tests.test_admin import refund_remaining
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_static_storage")]
 
 CHANGELIST = "/admin/payments/payment/"
-
-
-@pytest.fixture
-def plain_static_storage(settings):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
-@pytest.fixture
-def site() -> Client:
-    client = Client()
-    client.force_login(SuperuserFactory())
-    return client
 
 
 def captured_payment(client, run_jobs, price: str) -> Payment:

@@ -20,14 +20,6 @@ pytestmark = [pytest.mark.usefixtures("plain_static_storage"), pytest.mark.xdist
 
 
 @pytest.fixture
-def plain_static_storage(settings):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
-@pytest.fixture
 def staff(transactional_db):
     return SuperuserFactory(email="staff@example.com")
 

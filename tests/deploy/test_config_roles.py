@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from tests.deploy.conftest import REPO
-from tests.drills.support import ApiServer, service_env
+from tests.drills.support import service_env
+from tests.processes import ApiServer
 
 ENTRYPOINT = str(REPO / "docker" / "entrypoint.sh")
 ROLES = {

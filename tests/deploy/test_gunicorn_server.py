@@ -9,10 +9,6 @@ request id.
 
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -20,15 +16,9 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.deploy.conftest import REPO
+from tests.processes import VENV_BIN, ApiServer
 
 REQUESTS = 12
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _get(url: str, **headers: str) -> tuple[int, bytes]:
@@ -53,47 +43,22 @@ def _health_responses(metrics: bytes) -> float:
 
 @pytest.fixture
 def gunicorn(tmp_path: Path):
-    port = _free_port()
-    log = tmp_path / "gunicorn.log"
     env = {
         **os.environ,
-        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
-        "WEB_BIND": f"127.0.0.1:{port}",
-        "WEB_RUN_DIR": str(tmp_path / "web"),
-        "WEB_CONCURRENCY": "2",
+        "PATH": f"{VENV_BIN}:{os.environ['PATH']}",
         "GUNICORN_MAX_REQUESTS": "4",
         "GUNICORN_MAX_REQUESTS_JITTER": "0",
-        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus"),
         "ALLOWED_HOSTS": "127.0.0.1",
         "HTTPS_ONLY": "0",
         "LOG_FORMAT": "json",
     }
     env.pop("DEBUG", None)
-    with log.open("w") as output:
-        server = subprocess.Popen(  # noqa: S603
-            [str(REPO / "docker" / "entrypoint.sh"), "web"],
-            cwd=REPO,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
+    server = ApiServer(log_dir=tmp_path, env=env, workers=2, web_role=True, ready_path="/health")
+    server.start()
     try:
-        for _ in range(150):  # at most ~30 s for the first worker to answer
-            if server.poll() is not None:
-                pytest.fail(f"gunicorn exited: {log.read_text()}")
-            try:
-                if _get(f"{base}/health")[0] == 200:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.2)
-        else:
-            pytest.fail(f"gunicorn did not answer: {log.read_text()}")
-        yield base, log
+        yield server.base_url, server.log_path
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        server.stop()
 
 
 def test_metrics_add_up_every_worker_process(gunicorn):

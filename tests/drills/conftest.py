@@ -6,7 +6,6 @@ see them, and what those processes commit is what the test asserts on.
 """
 
 from collections.abc import Callable, Iterator
-from decimal import Decimal
 from pathlib import Path
 
 import psycopg
@@ -14,9 +13,9 @@ import pytest
 from django.db import connection
 
 from catalog.models import Product
-from catalog.services import product_create
-from tests.drills.support import ApiServer, RqWorker, service_env
-from tests.redis_server import RedisServer
+from catalog.tests.factories import product_make
+from tests.drills.support import service_env
+from tests.processes import ApiServer, RedisServer, RqWorker
 
 
 @pytest.fixture
@@ -73,18 +72,9 @@ def rq_worker(own_redis: RedisServer, transactional_db, tmp_path: Path) -> Itera
 
 @pytest.fixture
 def stocked_product(transactional_db) -> Callable[..., Product]:
-    """A product made through the catalog service, so its stock ledger is open."""
-    numbers = iter(range(1, 1000))
-
-    def make(*, stock: int, price: str = "12.50") -> Product:
-        return product_create(
-            name=f"Drill product {next(numbers)}",
-            price=Decimal(price),
-            category="drill",
-            stock=stock,
-        )
-
-    return make
+    """``stocked_product(stock=..., price=...)``: the one product factory
+    (``catalog.tests.factories.product_make``), its rows committed for the servers."""
+    return product_make
 
 
 class OrderGate:

@@ -7,52 +7,35 @@ owns, clients speaking HTTP over loopback sockets, ``manage.py rqworker``.
 """
 
 import contextlib
-import http.client
-import json
 import os
-import shutil
-import signal
 import subprocess
-import sys
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
-from urllib.parse import quote, urlencode
+from typing import Any
+from urllib.parse import quote
 
-import redis
 from django.db import connection
 
-from tests.redis_server import RedisServer, free_port
+# The drills' servers and waits are the shared launcher's (tests.processes).
+from tests.processes import (
+    VENV_BIN,
+    ApiServer,
+    Reply,
+    ServerExited,
+    free_port,
+    http_call,
+    spawn,
+    stop,
+    wait_for,
+)
 
 REPO = Path(__file__).resolve().parents[2]
-VENV_BIN = Path(sys.executable).parent
-
-T = TypeVar("T")
 
 # Between two iterations of one load client.
 PAUSE_SECONDS = 0.02
-
-
-def wait_for(
-    condition: Callable[[], T], *, timeout: float = 60.0, interval: float = 0.05, what: str = ""
-) -> T:
-    """Poll ``condition`` until it returns something truthy; fail after ``timeout``.
-
-    Drills wait for states, never for durations: the timeout only bounds a
-    hang, it is not what the test measures.
-    """
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what or condition}")
-        time.sleep(interval)
 
 
 def live_database_url() -> str:
@@ -90,23 +73,6 @@ def service_env(*, redis_url: str, **overrides: str) -> dict[str, str]:
     return env
 
 
-def process_children(pid: int) -> set[int]:
-    """Pids whose parent is ``pid`` (read from /proc)."""
-    children = set()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # "pid (comm) state ppid ...": comm may hold spaces, so split after ")".
-        fields = stat.rsplit(")", 1)[1].split()
-        if int(fields[1]) == pid:
-            children.add(int(entry.name))
-    return children
-
-
 def pid_owning_connection(local_port: int, remote_port: int, candidates: set[int]) -> int | None:
     """Which of ``candidates`` holds the TCP connection ``127.0.0.1:local_port -> :remote_port``."""
     inodes = set()
@@ -125,232 +91,6 @@ def pid_owning_connection(local_port: int, remote_port: int, candidates: set[int
                     if target.startswith("socket:[") and target[8:-1] in inodes:
                         return pid
     return None
-
-
-class PersistentRedisServer(RedisServer):
-    """A redis-server that keeps its data across a stop and start (append-only file).
-
-    What a production Redis with persistence, or a replica promoted in its
-    place, does: entries cached before an outage are still there after it.
-    """
-
-    def __init__(self, port: int, data_dir: Path) -> None:
-        super().__init__(port)
-        self.data_dir = data_dir
-
-    def start(self) -> None:
-        self.data_dir.mkdir(exist_ok=True)
-        self.process = subprocess.Popen(  # noqa: S603 - fixed arguments
-            [
-                shutil.which("redis-server") or "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--dir",
-                str(self.data_dir),
-                "--save",
-                "",
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                "always",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        probe = self.client()
-        try:
-            wait_for(lambda: _answers_ping(probe), timeout=20, what="redis-server to start")
-        finally:
-            probe.connection_pool.disconnect()
-
-
-def _answers_ping(client: redis.Redis) -> bool:
-    try:
-        return bool(client.ping())
-    except redis.exceptions.ConnectionError:  # refused, or still loading its data
-        return False
-
-
-@dataclass
-class Reply:
-    status: int | None  # None: no HTTP answer at all (reset, refused, timed out)
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
-    error: str = ""
-
-    @property
-    def error_code(self) -> str | None:
-        if isinstance(self.body, dict) and isinstance(self.body.get("error"), dict):
-            return self.body["error"].get("code")
-        return None
-
-
-def http_call(
-    port: int,
-    method: str,
-    path: str,
-    *,
-    body: Any = None,
-    headers: dict[str, str] | None = None,
-    timeout: float = 30.0,
-) -> Reply:
-    """One request on a fresh connection, as a client behind a load balancer makes it."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    payload = json.dumps(body).encode() if body is not None else None
-    sent = {"Accept": "application/json", **(headers or {})}
-    if payload is not None:
-        sent["Content-Type"] = "application/json"
-    try:
-        conn.request(method, path, body=payload, headers=sent)
-        response = conn.getresponse()
-        raw = response.read()
-    except (OSError, http.client.HTTPException) as exc:
-        return Reply(None, error=f"{type(exc).__name__}: {exc}")
-    finally:
-        conn.close()
-    try:
-        data = json.loads(raw) if raw else None
-    except ValueError:
-        data = raw.decode(errors="replace")
-    return Reply(response.status, data, {k.lower(): v for k, v in response.getheaders()})
-
-
-class ApiServer:
-    """gunicorn with docker/gunicorn.conf.py on a free loopback port, sync workers.
-
-    ``web_role=True`` runs the image's web role instead (``docker/entrypoint.sh
-    web``: nginx on the port, in front of gunicorn on a Unix socket), which is
-    what a pod serves.
-    """
-
-    def __init__(
-        self, *, log_dir: Path, env: dict[str, str], workers: int = 3, web_role: bool = False
-    ) -> None:
-        self.log_path = log_dir / "gunicorn.log"
-        self.env = env
-        self.workers = workers
-        self.web_role = web_role
-        self.port = 0
-        self.process: subprocess.Popen | None = None
-        self._prometheus_dir = log_dir / "prometheus"
-        self._run_dir = log_dir / "web"
-
-    def start(self) -> None:
-        for attempt in range(3):
-            self.port = free_port()
-            env = {
-                **self.env,
-                "GUNICORN_BIND": f"127.0.0.1:{self.port}",
-                "WEB_BIND": f"127.0.0.1:{self.port}",
-                "WEB_RUN_DIR": str(self._run_dir),
-                "WEB_CONCURRENCY": str(self.workers),
-                "PROMETHEUS_MULTIPROC_DIR": str(self._prometheus_dir),
-            }
-            if self.web_role:
-                argv = [str(REPO / "docker" / "entrypoint.sh"), "web"]
-            else:
-                argv = [
-                    str(VENV_BIN / "gunicorn"),
-                    "-c",
-                    "docker/gunicorn.conf.py",
-                    "ecommerce.wsgi:application",
-                ]
-            with self.log_path.open("a") as log:
-                self.process = subprocess.Popen(  # noqa: S603 - our own argv
-                    argv,
-                    cwd=REPO,
-                    env=env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
-            try:
-                wait_for(self._serving, timeout=60, interval=0.1, what="gunicorn to serve /ready")
-            except _ServerExited:
-                in_use = ("Address already in use", "(98: Address in use)")
-                if attempt == 2 or not any(text in self.log_text() for text in in_use):
-                    raise AssertionError(f"gunicorn exited:\n{self.log_text()[-4000:]}") from None
-                continue
-            wait_for(
-                lambda: len(self.worker_pids()) == self.workers,
-                timeout=60,
-                what=f"{self.workers} gunicorn workers",
-            )
-            return
-
-    def _serving(self) -> bool:
-        if self.process.poll() is not None:  # type: ignore[union-attr]
-            raise _ServerExited()
-        return self.call("GET", "/ready", timeout=5).status == 200
-
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        if self.web_role and self.process.poll() is None:
-            # The entrypoint's own shutdown: nginx gracefully, then gunicorn.
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                for pid in process_children(self.process.pid):
-                    with contextlib.suppress(ProcessLookupError):
-                        os.kill(pid, signal.SIGKILL)
-                self.process.kill()
-                self.process.wait(timeout=10)
-        if self.process.poll() is None:
-            # The drill is over and nothing is in flight: gunicorn's quick shutdown,
-            # and once the master is stopping (it will not replace them), the
-            # workers are killed rather than waited for through their exit.
-            workers = self.worker_pids()
-            self.process.send_signal(signal.SIGINT)
-            with contextlib.suppress(AssertionError):
-                wait_for(
-                    lambda: "Handling signal: int" in self.log_text(), timeout=10, what="SIGINT"
-                )
-                for pid in workers & self.worker_pids():
-                    with contextlib.suppress(ProcessLookupError):
-                        os.kill(pid, signal.SIGKILL)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        self.process = None
-
-    @property
-    def master_pid(self) -> int:
-        """The gunicorn master: the process started, or in the web role its child."""
-        if not self.web_role or _is_gunicorn(self.process.pid):  # type: ignore[union-attr]
-            return self.process.pid  # type: ignore[union-attr]
-        for pid in process_children(self.process.pid):  # type: ignore[union-attr]
-            if _is_gunicorn(pid):
-                return pid
-        raise AssertionError("the web role runs no gunicorn")
-
-    def worker_pids(self) -> set[int]:
-        return process_children(self.master_pid)
-
-    def signal_worker(self, pid: int, sig: signal.Signals) -> None:
-        assert pid in self.worker_pids(), f"{pid} is not one of this server's workers"
-        os.kill(pid, sig)
-
-    def call(self, method: str, path: str, **kwargs: Any) -> Reply:
-        return http_call(self.port, method, path, **kwargs)
-
-    def log_text(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def access_log(self) -> list[dict]:
-        entries = []
-        for line in self.log_text().splitlines():
-            if line.startswith("{") and '"gunicorn.access"' in line:
-                entries.append(json.loads(line))
-        return entries
-
-
-class _ServerExited(Exception):
-    pass
 
 
 class LocalStripe:
@@ -377,58 +117,37 @@ class LocalStripe:
     def start(self) -> None:
         for attempt in range(3):
             self.port = free_port()
-            with self.log_path.open("a") as log:
-                self.process = subprocess.Popen(  # noqa: S603 - our own argv
-                    [str(VENV_BIN / "localstripe"), "--port", str(self.port), "--from-scratch"],
-                    cwd=self.log_path.parent,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
+            self.process = spawn(
+                [str(VENV_BIN / "localstripe"), "--port", str(self.port), "--from-scratch"],
+                env=dict(os.environ),
+                log_path=self.log_path,
+                cwd=self.log_path.parent,
+                own_group=False,
+            )
             try:
                 wait_for(self._serving, timeout=30, interval=0.05, what="localstripe to serve")
                 return
-            except _ServerExited:
+            except ServerExited:
                 if attempt == 2:
                     raise AssertionError(
                         f"localstripe exited:\n{self.log_text()[-4000:]}"
                     ) from None
 
     def _serving(self) -> bool:
-        if self.process.poll() is not None:  # type: ignore[union-attr]
-            raise _ServerExited()
+        if self.process.poll() is not None:
+            raise ServerExited()
         return self.call("GET", "/v1/balance").status == 200
 
     def stop(self) -> None:
         if self.process is None:
             return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
+        stop(self.process, group=False, timeout=10)
         self.process = None
 
     def call(self, method: str, path: str, form: dict[str, str] | None = None, **kwargs) -> Reply:
         """A request as the library makes it: form-encoded, with a secret key."""
         headers = {"Authorization": "Bearer sk_test_localstripe", **kwargs.pop("headers", {})}
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        body = urlencode(form or {}).encode() if form is not None else None
-        if body is not None:
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        try:
-            conn.request(method, path, body=body, headers=headers)
-            response = conn.getresponse()
-            raw = response.read()
-        except (OSError, http.client.HTTPException) as exc:
-            return Reply(None, error=f"{type(exc).__name__}: {exc}")
-        finally:
-            conn.close()
-        try:
-            data = json.loads(raw) if raw else None
-        except ValueError:
-            data = raw.decode(errors="replace")
-        return Reply(response.status, data)
+        return http_call(self.port, method, path, form=form, headers=headers, **kwargs)
 
     def payment_method(self, card_number: str) -> str:
         """What Stripe.js does in the customer's browser: the card becomes a ``pm_...``."""
@@ -466,61 +185,6 @@ class LocalStripe:
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-
-def _is_gunicorn(pid: int) -> bool:
-    try:
-        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return False
-    return any(arg.endswith(b"gunicorn") for arg in argv[:2])
-
-
-class RqWorker:
-    """``manage.py rqworker payments`` in its own process group (the worker, any horses)."""
-
-    def __init__(self, *, env: dict[str, str], log_path: Path, burst: bool = False) -> None:
-        self.log_path = log_path
-        argv = [sys.executable, "manage.py", "rqworker", "payments"]
-        if burst:
-            argv.append("--burst")
-        with log_path.open("w") as log:
-            self.process = subprocess.Popen(  # noqa: S603 - our own argv
-                argv,
-                cwd=REPO,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def horses(self) -> set[int]:
-        """The work-horse processes it forked to run jobs."""
-        return process_children(self.pid)
-
-    def job_processes(self) -> set[int]:
-        """Where its jobs run: the worker itself (ecommerce.jobs.worker.JobWorker), or
-        the work-horses it forks (rq.worker.Worker, RQ_WORKER_CLASS)."""
-        return {self.pid} | self.horses()
-
-    def kill(self) -> None:
-        """SIGKILL the worker and its horses at once: the machine or pod is lost."""
-        if self.process.poll() is None:
-            os.killpg(self.pid, signal.SIGKILL)
-        self.process.wait(timeout=30)
-
-    def wait(self, timeout: float = 120.0) -> int:
-        try:
-            return self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            raise AssertionError(f"rqworker did not finish:\n{self.log_text()[-4000:]}") from None
-
-    def log_text(self) -> str:
-        return self.log_path.read_text(errors="replace")
 
 
 @dataclass

@@ -29,8 +29,8 @@ from orders.tests.support import stock_audit_report
 from payments import services as payment_services
 from payments.models import Payment, SimulatedCharge
 from payments.state import PaymentStatus
-from tests.drills.support import Load, PersistentRedisServer, figures, wait_for
-from tests.redis_server import free_port
+from tests.drills.support import Load, figures, wait_for
+from tests.processes import RedisServer
 
 # How long a worker's breaker refuses Redis after a failed attempt.
 BACKOFF_SECONDS = 1.0
@@ -187,9 +187,8 @@ def test_redis_stopped_and_started_under_load(
 
 
 @pytest.fixture
-def persistent_redis(tmp_path) -> Iterator[PersistentRedisServer]:
-    server = PersistentRedisServer(free_port(), tmp_path / "redis-data")
-    server.start()
+def persistent_redis(tmp_path) -> Iterator[RedisServer]:
+    server = RedisServer.on_free_port(data_dir=tmp_path / "redis-data")
     try:
         yield server
     finally:

@@ -13,15 +13,10 @@ one address) but still counted; access tokens live for a day so that a long
 ``make fuzz`` never sees them expire.
 """
 
-import contextlib
 import os
 import secrets
-import signal
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -30,7 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from tests.redis_server import RedisServer, free_port
+from tests.processes import ApiServer, RedisServer, RqWorker
 
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -122,7 +117,7 @@ def _drop_database(url: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{parts.path.lstrip("/")}" WITH (FORCE)')
 
 
-def _server_env(*, database_url: str, redis_url: str, port: int, log_dir: Path) -> dict:
+def _server_env(*, database_url: str, redis_url: str) -> dict:
     env = {
         key: value
         for key, value in os.environ.items()
@@ -149,11 +144,6 @@ def _server_env(*, database_url: str, redis_url: str, port: int, log_dir: Path) 
             "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
             "LOG_FORMAT": "json",
             "LOG_LEVEL": "WARNING",
-            # The web role: nginx on the port, gunicorn behind it on a socket.
-            "WEB_BIND": f"127.0.0.1:{port}",
-            "WEB_RUN_DIR": str(log_dir / "web"),
-            "WEB_CONCURRENCY": "2",
-            "PROMETHEUS_MULTIPROC_DIR": str(log_dir / "prometheus"),
             # Retries of transient gateway errors come quickly, within the run.
             "PAYMENT_RETRY_INTERVALS": "1,1,1",
         }
@@ -162,8 +152,6 @@ def _server_env(*, database_url: str, redis_url: str, port: int, log_dir: Path) 
 
 
 def _run(env: dict, *argv: str) -> str:
-    # Prometheus's multiprocess files are the web role's (docker/entrypoint.sh).
-    env = {key: value for key, value in env.items() if key != "PROMETHEUS_MULTIPROC_DIR"}
     result = subprocess.run(  # noqa: S603 - our own argv
         [sys.executable, *argv],
         cwd=REPO,
@@ -178,45 +166,6 @@ def _run(env: dict, *argv: str) -> str:
     return result.stdout
 
 
-def _start(env: dict, role: str, log: Path) -> subprocess.Popen:
-    with log.open("ab") as output:
-        return subprocess.Popen(  # noqa: S603 - our own argv
-            [str(REPO / "docker" / "entrypoint.sh"), role],
-            cwd=REPO,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            # Its own process group: stopping it stops gunicorn's workers too.
-            start_new_session=True,
-        )
-
-
-def _stop(process: subprocess.Popen) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-
-
-def _wait_ready(base_url: str, server: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"gunicorn exited:\n{log.read_text(errors='replace')[-4000:]}")
-        try:
-            with urllib.request.urlopen(f"{base_url}/ready", timeout=2) as response:  # noqa: S310
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"gunicorn did not become ready:\n{log.read_text(errors='replace')[-4000:]}")
-
-
 @pytest.fixture(scope="session")
 def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzServer]:
     import json
@@ -224,36 +173,26 @@ def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzServer
     log_dir = tmp_path_factory.mktemp("fuzz-server")
     database_url = _database_url()
     _recreate_database(database_url)
-    redis = None
-    for attempt in range(5):
-        redis = RedisServer(free_port())
-        try:
-            redis.start()
-            break
-        except RuntimeError:
-            if attempt == 4:
-                raise
-    assert redis is not None
-    port = free_port()
-    env = _server_env(database_url=database_url, redis_url=redis.url, port=port, log_dir=log_dir)
-    processes: list[subprocess.Popen] = []
+    redis = RedisServer.on_free_port()
+    env = _server_env(database_url=database_url, redis_url=redis.url)
+    # The image's roles: nginx in front of gunicorn (web), every queue (worker).
+    server = ApiServer(log_dir=log_dir, env=env, workers=2, web_role=True)
+    worker = None
     try:
         _run(env, "manage.py", "migrate", "--noinput")
         seed_file = log_dir / "seed.json"
         _run(env, "-m", "tests.fuzz.seed", str(seed_file))
-        base_url = f"http://127.0.0.1:{port}"
-        server_log = log_dir / "gunicorn.log"
-        processes.append(_start(env, "web", server_log))
-        processes.append(_start(env, "worker", log_dir / "worker.log"))
-        _wait_ready(base_url, processes[0], server_log)
+        worker = RqWorker(env=env, log_path=log_dir / "worker.log", role=True)
+        server.start()
         yield FuzzServer(
-            base_url=base_url,
+            base_url=server.base_url,
             data=json.loads(seed_file.read_text()),
             webhook_secret=env["PAYMENT_WEBHOOK_SECRET"],
             log_dir=log_dir,
         )
     finally:
-        for process in reversed(processes):
-            _stop(process)
+        server.stop()
+        if worker is not None:
+            worker.stop()
         redis.stop()
         _drop_database(database_url)

@@ -27,10 +27,10 @@ from catalog.models import Category, Product  # noqa: E402
 from checkout import services as checkout_services  # noqa: E402
 from ecommerce.api.ids import PREFIXES, public_id  # noqa: E402
 from orders.models import Order  # noqa: E402
+from orders.tests.factories import ADDRESS  # noqa: E402
 from payments import services as payment_services  # noqa: E402
 
 PASSWORD = "fuzz-passphrase-0451"  # a throwaway database's accounts
-ADDRESS = {"street": "1 Main Street", "city": "Springfield", "state": "IL", "zip": "62701"}
 CATEGORIES = ["electronics", "books", "home", "sports", "clothing"]
 # Plenty of stock: the fuzzer orders up to 1000 of a product many times over.
 STOCK = 1_000_000
@@ -127,7 +127,7 @@ def _order(user: User, products: list[Product], *, outcome: str = "tok_visa") ->
     return checkout_services.order_place(
         user=user,
         items=[checkout_services.OrderLineInput(product_id=p.pk, quantity=2) for p in products],
-        shipping_address={**ADDRESS, "country": "US"},
+        shipping_address=dict(ADDRESS),
         payment_token=outcome,
     )
 

@@ -9,30 +9,17 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from ecommerce.api.ids import PREFIXES, public_id
-from tests.drills.support import ApiServer, service_env
-from tests.redis_server import RedisServer, free_port
+from orders.tests.factories import order_body as orders_order_body
+from tests.drills.support import service_env
+from tests.processes import ApiServer, RedisServer
 from tests.security.routes import Route
-
-SHIPPING_ADDRESS = {
-    "street": "1 Main St",
-    "city": "Springfield",
-    "state": "IL",
-    "zip": "62701",
-    "country": "US",
-}
 
 _PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>")
 
 
 def order_body(product_id: str, quantity: int = 1, **extra: Any) -> dict:
     """An order of one line: ``product_id`` is a product's id, or a variant's (``var_…``)."""
-    key = "variantId" if product_id.startswith("var_") else "productId"
-    return {
-        "items": [{key: product_id, "quantity": quantity}],
-        "shippingAddress": dict(SHIPPING_ADDRESS),
-        "paymentMethod": "card",
-        **extra,
-    }
+    return orders_order_body((product_id, quantity), **extra)
 
 
 @pytest.fixture
@@ -213,14 +200,7 @@ def web_role(django_db_setup, tmp_path_factory) -> Iterator[Callable[..., ApiSer
 
     What the servers commit stays; tests that write use ``transactional_db``.
     """
-    for attempt in range(5):
-        redis_server = RedisServer(free_port())
-        try:
-            redis_server.start()
-            break
-        except RuntimeError:
-            if attempt == 4:
-                raise
+    redis_server = RedisServer.on_free_port()
     servers: dict[tuple, ApiServer] = {}
 
     def get(*, workers: int = 1, **env: str) -> ApiServer:

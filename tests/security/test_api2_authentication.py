@@ -410,54 +410,60 @@ def test_the_reset_email_cap_is_the_same_for_unknown_addresses(db, run_jobs):
 
 # --- the admin site's login form ------------------------------------------------------
 
-
-def _admin_login(email: str, password: str, address: str = "198.51.100.7"):
-    from django.test import Client
-
-    return Client(REMOTE_ADDR=address).post(
-        "/admin/login/?next=/admin/", {"username": email, "password": password}
-    )
+ADMIN_ADDRESS = "198.51.100.7"
 
 
-def test_the_admin_login_form_is_refused_after_login_rate_limit_attempts(admin_user, settings):
+def test_the_admin_login_form_is_refused_after_login_rate_limit_attempts(
+    admin_user, settings, admin_login
+):
     limit = int(settings.LOGIN_RATE_LIMIT.split("/")[0])
     for _ in range(limit):
-        assert _admin_login(admin_user.email, "wrong-guess").status_code == 200
+        assert (
+            admin_login(
+                admin_user.email, password="wrong-guess", REMOTE_ADDR=ADMIN_ADDRESS
+            ).status_code
+            == 200
+        )
 
-    response = _admin_login(admin_user.email, "wrong-guess")
+    response = admin_login(admin_user.email, password="wrong-guess", REMOTE_ADDR=ADMIN_ADDRESS)
 
     assert response.status_code == 429
     assert int(response["Retry-After"]) > 0
 
 
 def test_the_admin_login_form_refuses_the_right_password_once_the_limit_is_spent(
-    admin_user, password, settings
+    admin_user, password, settings, admin_login
 ):
     limit = int(settings.LOGIN_RATE_LIMIT.split("/")[0])
     for _ in range(limit):
-        _admin_login(admin_user.email, "wrong-guess")
+        admin_login(admin_user.email, password="wrong-guess", REMOTE_ADDR=ADMIN_ADDRESS)
 
-    response = _admin_login(admin_user.email, password)
+    response = admin_login(admin_user.email, password=password, REMOTE_ADDR=ADMIN_ADDRESS)
 
     assert response.status_code == 429
     assert "sessionid" not in response.cookies
 
 
-def test_api_and_admin_login_attempts_share_one_counter(admin_user, password, settings):
+def test_api_and_admin_login_attempts_share_one_counter(
+    admin_user, password, settings, admin_login
+):
     limit = int(settings.LOGIN_RATE_LIMIT.split("/")[0])
     for _ in range(limit):
         _login(admin_user.email, "wrong-guess")
 
-    assert _admin_login(admin_user.email, password).status_code == 429
+    assert (
+        admin_login(admin_user.email, password=password, REMOTE_ADDR=ADMIN_ADDRESS).status_code
+        == 429
+    )
 
 
-def test_showing_the_admin_login_form_is_not_counted(admin_user, password, settings):
+def test_showing_the_admin_login_form_is_not_counted(admin_user, password, settings, admin_login):
     from django.test import Client
 
     limit = int(settings.LOGIN_RATE_LIMIT.split("/")[0])
     for _ in range(limit + 5):
         Client(REMOTE_ADDR="198.51.100.7").get("/admin/login/")
 
-    response = _admin_login(admin_user.email, password)
+    response = admin_login(admin_user.email, password=password, REMOTE_ADDR=ADMIN_ADDRESS)
 
     assert response.status_code == 302  # logged in, sent on to /admin/

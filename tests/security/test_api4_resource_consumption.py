@@ -15,7 +15,8 @@ from accounts.tests.factories import UserFactory
 from catalog.models import Product
 from catalog.tests.factories import ProductFactory
 from orders.models import Order
-from tests.security.conftest import SHIPPING_ADDRESS, order_body
+from orders.tests.factories import ADDRESS as SHIPPING_ADDRESS
+from tests.security.conftest import order_body
 
 pytestmark = pytest.mark.django_db
 

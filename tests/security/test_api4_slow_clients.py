@@ -23,7 +23,7 @@ import pytest
 
 from catalog.services import product_create
 from ecommerce.api.ids import PREFIXES, public_id
-from tests.drills.support import ApiServer, Reply, wait_for
+from tests.processes import ApiServer, Reply, wait_for
 
 pytestmark = [pytest.mark.drill, pytest.mark.django_db(transaction=True)]
 

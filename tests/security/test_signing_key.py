@@ -27,7 +27,8 @@ from django.utils import timezone
 
 from ecommerce import checks, config
 from ecommerce.tests.test_config_bad_values import REPO, clean_env
-from tests.drills.support import ApiServer, service_env
+from tests.drills.support import service_env
+from tests.processes import ApiServer
 
 COMPOSE_KEY = "laptop-only-key-change-me-3b8f1c9e2d7a4f6b8e0c5d1a9f2e7b4c"
 WEAK_KEYS = {

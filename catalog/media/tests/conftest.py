@@ -12,7 +12,7 @@ from catalog.media.models import ProductMedia
 from catalog.models import Product
 from catalog.tests.conftest import product  # noqa: F401 - the catalog tests' fixture, shared
 from ecommerce.api.ids import public_id
-from tests.redis_server import S3Server, free_port
+from tests.processes import S3Server, free_port
 
 
 @pytest.fixture
