@@ -212,7 +212,7 @@ def admin_login(db) -> Callable:
     from django.test import Client
 
     def login(email: str, client=None, *, password: str = DEFAULT_PASSWORD, **extra: str):
-        client = client or Client(**extra)
+        client = client or Client(**extra)  # type: ignore[arg-type]  # headers as keywords
         return client.post(
             "/admin/login/?next=/admin/",
             {"username": email, "password": password, "next": "/admin/"},

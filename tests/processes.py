@@ -277,6 +277,7 @@ class RedisServer:
     def frozen(self) -> Iterator[None]:
         """Redis stops answering but keeps its port and its data (SIGSTOP), as in a
         freeze or a failover: calls time out rather than being refused."""
+        assert self.process is not None, "the server is not running"
         os.kill(self.process.pid, signal.SIGSTOP)
         try:
             yield
@@ -409,6 +410,7 @@ class ApiServer:
             return
 
     def _serving(self) -> bool:
+        assert self.process is not None, "the server is not running"
         if self.process.poll() is not None:
             raise ServerExited()
         return self.call("GET", self.ready_path, timeout=5).status == 200
@@ -450,6 +452,7 @@ class ApiServer:
     @property
     def master_pid(self) -> int:
         """The gunicorn master: the process started, or in the web role its child."""
+        assert self.process is not None, "the server is not running"
         if not self.web_role or _is_gunicorn(self.process.pid):
             return self.process.pid
         for pid in process_children(self.process.pid):

@@ -134,6 +134,7 @@ class LocalStripe:
                     ) from None
 
     def _serving(self) -> bool:
+        assert self.process is not None, "localstripe is not running"
         if self.process.poll() is not None:
             raise ServerExited()
         return self.call("GET", "/v1/balance").status == 200
