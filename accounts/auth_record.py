@@ -56,9 +56,13 @@ that take requests saw the outage too and bump the epoch themselves.
 Without Redis (the file cache of local development) there are no records:
 every authenticated request reads PostgreSQL, as before.
 
-The record is hand-written rather than django-cachalot or cacheops (query
-caches): those invalidate per table, so any user's login would drop every
-user's entry, and neither has the compare-and-set fill that closes the race.
+Hand-written rather than a query cache: django-cachalot invalidates a whole
+table on any write (each login would drop every user's entry), and neither it
+nor django-cacheops documents a guard against the fill race above or against
+an invalidation lost in an outage. The record is small, and its rules are
+these. The keys go through ``ecommerce.cache.make_key`` and the default
+cache's pool (``ecommerce.redis_resilience``: a Redis that just failed is not
+dialled again for ``REDIS_FAILURE_BACKOFF``, so an outage costs no timeouts).
 """
 
 import functools
