@@ -16,6 +16,7 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from rest_framework.exceptions import ValidationError
 
 from accounts import tasks
+from accounts.auth_record import auth_record_invalidate
 from accounts.email_address import email_normalize, email_normalize_or_none
 from accounts.errors import EmailTaken, InvalidCredentials, PasswordResetTokenInvalid
 from accounts.models import User
@@ -252,7 +253,10 @@ def user_emails_normalize(*, users: Any = None, apply: bool = True) -> EmailNorm
         if apply:
             try:
                 with transaction.atomic():
-                    users.filter(pk=pk, email=email).update(email=target)
+                    # QuerySet.update sends no post_save: the auth record is
+                    # invalidated here (accounts.auth_record).
+                    if users.filter(pk=pk, email=email).update(email=target):
+                        auth_record_invalidate(pk, rewrite=False)
             except IntegrityError:
                 report.collisions.append((target, [(public_id(PREFIXES["user"], pk), email)]))
                 continue
