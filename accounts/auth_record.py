@@ -114,7 +114,7 @@ _UNKNOWN = object()
 # KEYS: generation, epoch, record; ARGV: the "<generation> <epoch>" the reader
 # saw (either "" when unset), the record, its ttl.
 _FILL_SCRIPT = Script(
-    None,
+    None,  # type: ignore[arg-type]  # registered with the connection at call time
     b"""
 local seen = (redis.call('GET', KEYS[1]) or '') .. ' ' .. (redis.call('GET', KEYS[2]) or '')
 if seen ~= ARGV[1] then
@@ -127,7 +127,7 @@ return 1
 
 # KEYS: generation, record; ARGV: the generation's ttl.
 _INVALIDATE_SCRIPT = Script(
-    None,
+    None,  # type: ignore[arg-type]  # registered with the connection at call time
     b"""
 redis.call('INCR', KEYS[1])
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1]))
