@@ -16,9 +16,9 @@ different variants of one product wait for each other's variant while holding
 (or queueing for) the product: a deadlock, which the concurrency tests met.
 
 A basket costs the same statements whatever its size: two locking SELECTs
-(products, then their variants), one statement that updates the variants
-(``stock = stock + delta`` per row, arithmetic in the database) and inserts
-their ledger rows, and one UPDATE of their products' denormalised totals.
+(products, then their variants), and one statement that updates the variants
+(``stock = stock + delta`` per row, arithmetic in the database), inserts their
+ledger rows and updates their products' denormalised totals (``_stock_move``).
 """
 
 import uuid
@@ -134,9 +134,8 @@ def stock_reserve(
         raise InsufficientStock(details={"items": short})
 
     changes = [(line.variant.pk, line.variant.product_id, -line.quantity) for line in reserved]
-    _shift_and_record(changes, reason=StockMovement.Reason.ORDER_RESERVE, order_id=order_id)
+    _stock_move(changes, reason=StockMovement.Reason.ORDER_RESERVE, order_id=order_id)
     product_ids_changed = {line.variant.product_id for line in reserved}
-    product_totals_refresh(product_ids=product_ids_changed)
     product_cache_invalidate(product_ids=product_ids_changed)
     return reserved
 
@@ -222,9 +221,8 @@ def stock_release(*, lines: Iterable[ReleaseLine], order_id: uuid.UUID) -> None:
         return
     locked = _lock(variant_ids=set(quantities), product_ids=set())
     changes = [(variant.pk, variant.product_id, quantities[variant.pk]) for variant in locked]
-    _shift_and_record(changes, reason=StockMovement.Reason.ORDER_RELEASE, order_id=order_id)
+    _stock_move(changes, reason=StockMovement.Reason.ORDER_RELEASE, order_id=order_id)
     product_ids = {variant.product_id for variant in locked}
-    product_totals_refresh(product_ids=product_ids)
     product_cache_invalidate(product_ids=product_ids)
 
 
@@ -298,30 +296,44 @@ def stock_adjustment_record(*, changes: Iterable[tuple[ProductVariant, int]]) ->
     )
 
 
-def _shift_and_record(
+def _stock_move(
     changes: Sequence[tuple[uuid.UUID, uuid.UUID, int]], *, reason: str, order_id: uuid.UUID
 ) -> None:
-    """One statement for every line: ``stock = stock + delta`` per variant row, and
-    the ledger row of each row it changed.
+    """One statement for a whole basket: ``stock = stock + delta`` per variant row,
+    the ledger row of each row it changed, and the products' totals.
 
-    ``WITH moved AS (UPDATE ... RETURNING) INSERT INTO stock_movements SELECT
-    ... FROM moved``: the ledger is written from the rows the UPDATE changed,
-    in the same statement, so a stock change and its movement cannot part
-    (one round trip where an UPDATE and an INSERT took two). Hand-written SQL
-    because the ORM builds no data-modifying CTE. The rows are already
-    locked (``_lock``), so the order in which it visits them cannot deadlock.
+    ``WITH moved AS (UPDATE variants ... RETURNING), ledger AS (INSERT INTO
+    stock_movements SELECT ... FROM moved) UPDATE products ...``: the ledger is
+    written from the rows the UPDATE changed, in the same statement, so a
+    stock change and its movement cannot part; one round trip where three
+    statements took three. The totals are ``product_totals_refresh``'s
+    (lowest and highest price, stock of the variants in the catalog), read
+    from the statement's snapshot, which is from before the variants' UPDATE:
+    so the stock adds the moved deltas of the variants in the catalog, which
+    comes to the sum of their new stock. Hand-written SQL because the ORM
+    builds no data-modifying CTE. The rows are already locked (``_lock``), so
+    the order in which it visits them cannot deadlock.
     """
     if not changes:
         return
-    variants, movements = ProductVariant._meta.db_table, StockMovement._meta.db_table
+    variants = ProductVariant._meta.db_table
+    movements, products = StockMovement._meta.db_table, Product._meta.db_table
+    live = f'FROM "{variants}" AS v WHERE v."product_id" = p."id" AND v."deleted_at" IS NULL'
     sql = (
-        f'WITH "change" ("id", "delta") AS (SELECT * FROM unnest(%s::uuid[], %s::integer[])), '  # noqa: S608 (the models' tables; values bound)
+        'WITH "change" ("id", "delta") AS (SELECT * FROM unnest(%s::uuid[], %s::integer[])), '  # noqa: S608 (the models' tables; values bound)
         f'"moved" AS (UPDATE "{variants}" AS v SET "stock" = v."stock" + c."delta" '
         'FROM "change" AS c WHERE v."id" = c."id" '
-        'RETURNING v."id", v."product_id", c."delta") '
-        f'INSERT INTO "{movements}" '
+        'RETURNING v."id", v."product_id", v."deleted_at", c."delta"), '
+        f'"ledger" AS (INSERT INTO "{movements}" '
         '("variant_id", "product_id", "delta", "reason", "order_id", "created_at") '
-        'SELECT m."id", m."product_id", m."delta", %s, %s, %s FROM "moved" AS m'
+        'SELECT m."id", m."product_id", m."delta", %s, %s, %s FROM "moved" AS m) '
+        f'UPDATE "{products}" AS p SET '
+        f'"price" = (SELECT MIN(v."price") {live}), '
+        f'"price_max" = (SELECT MAX(v."price") {live}), '
+        f'"stock" = COALESCE((SELECT SUM(v."stock") {live}), 0) + COALESCE(('
+        'SELECT SUM(m."delta") FROM "moved" AS m '
+        'WHERE m."product_id" = p."id" AND m."deleted_at" IS NULL), 0) '
+        'WHERE p."id" IN (SELECT m."product_id" FROM "moved" AS m)'
     )
     with connection.cursor() as cursor:
         cursor.execute(

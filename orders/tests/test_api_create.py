@@ -696,12 +696,11 @@ def test_create_costs_the_same_queries_whatever_the_basket(
     body = order_body(*[(product, 2) for product in products])
 
     # The token's user, the products locked, then their variants, one statement
-    # for the stock of every line and its ledger rows (UPDATE ... RETURNING
-    # into INSERT), one UPDATE of their products' totals, the shipping methods
-    # and the address's tax rates (the pricing), the order, its items, its
-    # payment; and the transaction's savepoint and release (the test runs
-    # inside a transaction).
-    with django_assert_num_queries(12):
+    # for the stock of every line, its ledger rows and the products' totals
+    # (catalog.stock._stock_move), the shipping methods and the address's tax
+    # rates (the pricing), the order, its items, its payment; and the
+    # transaction's savepoint and release (the test runs inside a transaction).
+    with django_assert_num_queries(11):
         response = customer_client.post("/v1/orders", body, format="json")
 
     assert response.status_code == 201
