@@ -16,30 +16,26 @@ different variants of one product wait for each other's variant while holding
 (or queueing for) the product: a deadlock, which the concurrency tests met.
 
 A basket costs the same statements whatever its size: two locking SELECTs
-(products, then their variants), one UPDATE of the variants (``stock = stock +
-delta`` per row, ``F()`` arithmetic in the database), one UPDATE of their
-products' denormalised totals, and one INSERT of the ledger rows.
+(products, then their variants), and one statement that updates the variants
+(``stock = stock + delta`` per row, arithmetic in the database), inserts their
+ledger rows and updates their products' denormalised totals (``_stock_move``).
 """
 
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import (
-    Case,
-    F,
-    IntegerField,
     Max,
     Min,
     OuterRef,
     Q,
     Subquery,
     Sum,
-    Value,
-    When,
 )
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from catalog.cache import product_cache_invalidate
 from catalog.errors import InsufficientStock, ProductUnavailable, QuantityTooLarge, ShortLine
@@ -118,10 +114,8 @@ def stock_reserve(
         raise InsufficientStock(short)
 
     changes = [(line.variant.pk, line.variant.product_id, -line.quantity) for line in reserved]
-    _shift(changes)
-    _record(changes, reason=StockMovement.Reason.ORDER_RESERVE, order_id=order_id)
+    _stock_move(changes, reason=StockMovement.Reason.ORDER_RESERVE, order_id=order_id)
     product_ids_changed = {line.variant.product_id for line in reserved}
-    product_totals_refresh(product_ids=product_ids_changed)
     product_cache_invalidate(product_ids=product_ids_changed)
     return reserved
 
@@ -207,10 +201,8 @@ def stock_release(*, lines: Iterable[ReleaseLine], order_id: uuid.UUID) -> None:
         return
     locked = _lock(variant_ids=set(quantities), product_ids=set())
     changes = [(variant.pk, variant.product_id, quantities[variant.pk]) for variant in locked]
-    _shift(changes)
-    _record(changes, reason=StockMovement.Reason.ORDER_RELEASE, order_id=order_id)
+    _stock_move(changes, reason=StockMovement.Reason.ORDER_RELEASE, order_id=order_id)
     product_ids = {variant.product_id for variant in locked}
-    product_totals_refresh(product_ids=product_ids)
     product_cache_invalidate(product_ids=product_ids)
 
 
@@ -284,36 +276,56 @@ def stock_adjustment_record(*, changes: Iterable[tuple[ProductVariant, int]]) ->
     )
 
 
-def _shift(changes: Sequence[tuple[uuid.UUID, uuid.UUID, int]]) -> None:
-    """One UPDATE for every line: ``stock = stock + delta`` per variant row.
+def _stock_move(
+    changes: Sequence[tuple[uuid.UUID, uuid.UUID, int]], *, reason: str, order_id: uuid.UUID
+) -> None:
+    """One statement for a whole basket: ``stock = stock + delta`` per variant row,
+    the ledger row of each row it changed, and the products' totals.
 
-    The rows are already locked (``_lock_variants``), so the order in which this
-    statement visits them cannot deadlock.
+    ``WITH moved AS (UPDATE variants ... RETURNING), ledger AS (INSERT INTO
+    stock_movements SELECT ... FROM moved) UPDATE products ...``: the ledger is
+    written from the rows the UPDATE changed, in the same statement, so a
+    stock change and its movement cannot part; one round trip where three
+    statements took three. The totals are ``product_totals_refresh``'s
+    (lowest and highest price, stock of the variants in the catalog), read
+    from the statement's snapshot, which is from before the variants' UPDATE:
+    so the stock adds the moved deltas of the variants in the catalog, which
+    comes to the sum of their new stock. Hand-written SQL because the ORM
+    builds no data-modifying CTE. The rows are already locked (``_lock``), so
+    the order in which it visits them cannot deadlock.
     """
     if not changes:
         return
-    delta = Case(
-        *(When(pk=pk, then=Value(change)) for pk, _, change in changes),
-        output_field=IntegerField(),
+    variants = ProductVariant._meta.db_table
+    movements, products = StockMovement._meta.db_table, Product._meta.db_table
+    live = f'FROM "{variants}" AS v WHERE v."product_id" = p."id" AND v."deleted_at" IS NULL'
+    sql = (
+        'WITH "change" ("id", "delta") AS (SELECT * FROM unnest(%s::uuid[], %s::integer[])), '  # noqa: S608 (the models' tables; values bound)
+        f'"moved" AS (UPDATE "{variants}" AS v SET "stock" = v."stock" + c."delta" '
+        'FROM "change" AS c WHERE v."id" = c."id" '
+        'RETURNING v."id", v."product_id", v."deleted_at", c."delta"), '
+        f'"ledger" AS (INSERT INTO "{movements}" '
+        '("variant_id", "product_id", "delta", "reason", "order_id", "created_at") '
+        'SELECT m."id", m."product_id", m."delta", %s, %s, %s FROM "moved" AS m) '
+        f'UPDATE "{products}" AS p SET '
+        f'"price" = (SELECT MIN(v."price") {live}), '
+        f'"price_max" = (SELECT MAX(v."price") {live}), '
+        f'"stock" = COALESCE((SELECT SUM(v."stock") {live}), 0) + COALESCE(('
+        'SELECT SUM(m."delta") FROM "moved" AS m '
+        'WHERE m."product_id" = p."id" AND m."deleted_at" IS NULL), 0) '
+        'WHERE p."id" IN (SELECT m."product_id" FROM "moved" AS m)'
     )
-    ProductVariant.objects.filter(pk__in=[pk for pk, _, _ in changes]).update(
-        stock=F("stock") + delta
-    )
-
-
-def _record(
-    changes: Iterable[tuple[uuid.UUID, uuid.UUID, int]], *, reason: str, order_id: uuid.UUID
-) -> None:
-    StockMovement.objects.bulk_create(
-        StockMovement(
-            variant_id=variant_id,
-            product_id=product_id,
-            delta=change,
-            reason=reason,
-            order_id=order_id,
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [
+                [pk for pk, _, _ in changes],
+                [delta for _, _, delta in changes],
+                reason,
+                order_id,
+                timezone.now(),
+            ],
         )
-        for variant_id, product_id, change in changes
-    )
 
 
 def _lock(*, variant_ids: set[uuid.UUID], product_ids: set[uuid.UUID]) -> list[ProductVariant]:

@@ -7,8 +7,15 @@ module imports neither. The global lock order is in that module's docstring.
 An order's status only changes under its row lock and through the transition
 table in ``orders.state``; the change that gives stock back happens once, so
 stock comes back exactly once whatever races.
+
+The moves that run inside a caller's transaction (a payment's outcome under
+its row lock, the checkout's cancellation) open no savepoint
+(``atomic(savepoint=False)``): no caller goes on after one of them failed,
+so their writes stand or fall with the caller's, and a savepoint would only
+cost two round trips.
 """
 
+import functools
 import logging
 import uuid
 from collections.abc import Sequence
@@ -137,24 +144,48 @@ def order_awaits_payment(*, order_id: uuid.UUID) -> bool:
     return Order.objects.filter(pk=order_id, status=OrderStatus.PENDING).exists()
 
 
-def order_mark_paid(*, order_id: uuid.UUID) -> bool:
-    """Payment captured: pending -> paid, and the confirmation e-mail is queued (``_move``).
+def order_mark_paid(*, order_id: uuid.UUID, mail_inline: bool = False) -> bool:
+    """Payment captured: pending -> paid, and the customer's confirmation e-mail.
 
-    Returns False when the order is no longer pending (cancelled while the
-    charge ran): the caller refunds the capture.
+    One conditional UPDATE (``WHERE status = 'pending'``): it takes the order's
+    row lock, as ``_locked`` would, and the move pending -> paid returns no
+    stock, so nothing else is read or written under it. Returns False when the
+    order is no longer pending (cancelled while the charge ran): the caller
+    refunds the capture.
+
+    The e-mail leaves once the caller's transaction commits: ``mail_inline``
+    (the charge job) sends it from this process at once, with the e-mail job
+    (and its retries) as the fallback when sending fails
+    (``tasks.order_status_email_deliver``); otherwise (a webhook request) the
+    e-mail job is queued, as for every other move.
     """
-    with transaction.atomic():
-        order = _locked(order_id)
-        if order.status != OrderStatus.PENDING:
-            return False
-        _move(order, OrderStatus.PAID)
+    order_transition_check(OrderStatus.PENDING, OrderStatus.PAID)
+    moved = Order.objects.filter(pk=order_id, status=OrderStatus.PENDING).update(
+        status=OrderStatus.PAID, updated_at=timezone.now()
+    )
+    if not moved:
+        return False
+    logger.info(
+        "Order %s: %s -> %s",
+        public_id(PREFIXES["order"], order_id),
+        OrderStatus.PENDING,
+        OrderStatus.PAID,
+    )
+    if mail_inline:
+        transaction.on_commit(
+            functools.partial(
+                tasks.order_status_email_deliver, order_id=str(order_id), status=OrderStatus.PAID
+            )
+        )
+    else:
+        _email_enqueue(order_id, OrderStatus.PAID)
     return True
 
 
 def order_mark_payment_failed(*, order_id: uuid.UUID) -> None:
     """Payment declined or abandoned: pending -> payment_failed, and everything the
     order holds is given back (its stock; a discount code's use goes here too)."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         order = _locked(order_id)
         if order.status == OrderStatus.PENDING:
             _move(order, OrderStatus.PAYMENT_FAILED)
@@ -162,7 +193,7 @@ def order_mark_payment_failed(*, order_id: uuid.UUID) -> None:
 
 def order_mark_refunded(*, order_id: uuid.UUID) -> None:
     """Payment fully refunded: a paid, shipped or delivered order becomes refunded."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         order = _locked(order_id)
         if OrderStatus.REFUNDED in _allowed(order.status):
             _move(order, OrderStatus.REFUNDED)
@@ -176,7 +207,7 @@ def order_cancel(*, order_id: uuid.UUID) -> Order:
     transaction while it reads the payment. Raises IllegalOrderTransition (409)
     in any other status.
     """
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         order = _locked(order_id)
         _move(order, OrderStatus.CANCELLED)
     return order
@@ -261,11 +292,15 @@ def _move(order: Order, target: str) -> None:
     order.status = target
     order.save(update_fields=["status", "updated_at"])
     if target in tasks.ORDER_EMAIL_STATUSES:
-        # After the commit, like every job: a rolled-back move mails nothing.
-        job_enqueue(
-            tasks.order_status_email_send,
-            order_id=str(order.id),
-            status=str(target),
-            queue="emails",
-            retry=tasks.order_email_retry(),
-        )
+        _email_enqueue(order.id, target)
+
+
+def _email_enqueue(order_id: uuid.UUID, status: str) -> None:
+    # After the commit, like every job: a rolled-back move mails nothing.
+    job_enqueue(
+        tasks.order_status_email_send,
+        order_id=str(order_id),
+        status=str(status),
+        queue="emails",
+        retry=tasks.order_email_retry(),
+    )

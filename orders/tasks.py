@@ -3,11 +3,12 @@
 import logging
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.template.loader import render_to_string
 from rq import Retry
 
 from ecommerce.api.ids import PREFIXES, public_id
+from ecommerce.jobs import job_enqueue
 from orders import idempotency
 from orders.models import Order
 
@@ -20,9 +21,48 @@ logger = logging.getLogger(__name__)
 ORDER_EMAIL_STATUSES = ("paid", "shipped", "cancelled", "refunded")
 
 
+# The confirmation sent by the charge job itself waits at most this long for
+# the mail server (a payments worker must not stall on SMTP): a slower or
+# failing server gets the e-mail job instead, with its retries.
+INLINE_EMAIL_TIMEOUT = 5
+
+
 def order_status_email_send(*, order_id: str, status: str) -> bool:
     """E-mail the customer that their order became ``status``: a text and an HTML part."""
+    # Sending is the job's last step, so a retry never follows a sent mail.
+    _message(order_id, status).send()
+    return True
 
+
+def order_status_email_deliver(*, order_id: str, status: str) -> None:
+    """Send the e-mail from this process now (the charge job's success path, after
+    its commit), without a second job; if building or sending it fails, the
+    e-mail job is queued with its retries, so a mail server's hiccup loses
+    nothing and the charge's outcome stands."""
+    try:
+        message = _message(order_id, status)
+        timeout = min(
+            getattr(settings, "EMAIL_TIMEOUT", None) or INLINE_EMAIL_TIMEOUT, INLINE_EMAIL_TIMEOUT
+        )
+        message.connection = get_connection(timeout=timeout)
+        message.send()
+    except Exception:
+        logger.warning(
+            "E-mail %s of order %s not sent inline; queued for retries",
+            status,
+            order_id,
+            exc_info=True,
+        )
+        job_enqueue(
+            order_status_email_send,
+            order_id=order_id,
+            status=status,
+            queue="emails",
+            retry=order_email_retry(),
+        )
+
+
+def _message(order_id: str, status: str) -> EmailMultiAlternatives:
     if status not in ORDER_EMAIL_STATUSES:
         raise ValueError(f"No e-mail for status {status!r}")
     order = (
@@ -48,9 +88,7 @@ def order_status_email_send(*, order_id: str, status: str) -> bool:
     )
     html = render_to_string(f"orders/email/{status}.html", context)
     message.attach_alternative(html, "text/html")
-    # Sending is the job's last step, so a retry never follows a sent mail.
-    message.send()
-    return True
+    return message
 
 
 def order_email_retry() -> Retry:

@@ -15,13 +15,14 @@ from typing import TYPE_CHECKING, Any, cast
 import orjson
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from ecommerce.api.ids import PREFIXES, parse_public_id, public_id
 from ecommerce.errors import ServiceUnavailable
 from orders import services as order_services
 from orders.models import Order
+from orders.state import OrderStatus
 from payments.errors import (
     InvalidSignature,
     InvalidWebhookEvent,
@@ -127,22 +128,28 @@ def payment_charge(*, payment_id: uuid.UUID) -> str:
     or a permanent provider error (logged, shown on /ready, not retried).
     Raises GatewayTransientError while attempts remain.
     """
-    with transaction.atomic():
-        payment = _locked(payment_id)
-        if payment is None or payment.status != PaymentStatus.PROCESSING:
-            return "skipped"
-        if not order_services.order_awaits_payment(order_id=payment.order_id):
-            _fail_locked(payment, "order_cancelled", "The order was cancelled before payment.")
-            if payment.provider_reference:
-                # An intent an earlier attempt made and never confirmed: cancel it
-                # at the provider too, once this has committed (never under the lock).
-                transaction.on_commit(
-                    functools.partial(_intent_cancel_quietly, payment.provider_reference)
-                )
-            return "voided"
-        payment.attempts += 1
-        payment.save(update_fields=["attempts", "updated_at"])
-        attempt = payment.attempts
+    payment = _attempt_claim(payment_id)
+    if payment is None:
+        # Not processing, or its order is no longer pending: decided under the lock.
+        with transaction.atomic():
+            payment = _locked(payment_id)
+            if payment is None or payment.status != PaymentStatus.PROCESSING:
+                return "skipped"
+            if order_services.order_awaits_payment(order_id=payment.order_id):
+                # Both hold now (a concurrent writer of the payment was in
+                # between): claim under the lock.
+                payment.attempts += 1
+                payment.save(update_fields=["attempts", "updated_at"])
+            else:
+                _fail_locked(payment, "order_cancelled", "The order was cancelled before payment.")
+                if payment.provider_reference:
+                    # An intent an earlier attempt made and never confirmed: cancel it
+                    # at the provider too, once this has committed (never under the lock).
+                    transaction.on_commit(
+                        functools.partial(_intent_cancel_quietly, payment.provider_reference)
+                    )
+                return "voided"
+    attempt = payment.attempts
 
     context = ChargeContext(
         payment_id=payment.id,
@@ -174,7 +181,50 @@ def payment_charge(*, payment_id: uuid.UUID) -> str:
         raise
     if result.requires_action:
         return _payment_requires_action(payment_id, result)
-    return _payment_capture(payment_id, result.reference)
+    # The confirmation e-mail goes out from this job once the capture commits
+    # (no second job; the e-mail job is its fallback).
+    return _payment_capture(payment_id, result.reference, mail_inline=True)
+
+
+def _attempt_claim(payment_id: uuid.UUID) -> Payment | None:
+    """Count the attempt of a processing payment whose order is still pending, and
+    read what the charge needs, in one statement before the provider is called.
+
+    ``UPDATE ... FROM orders ... RETURNING`` in autocommit: the payment's row
+    lock is held for that statement only, and the attempt is recorded
+    (committed) before the call, as the lock, the order's check and the save
+    in a transaction of their own did (five round trips, now one). The order
+    is read, not locked, as before: a cancellation that commits after this is
+    seen by the capture, which refunds. None when the statement matched no
+    row: the payment is not processing, or its order not pending (the caller
+    decides which under the lock).
+    """
+    payments, orders = Payment._meta.db_table, Order._meta.db_table
+    sql = (
+        f'UPDATE "{payments}" AS p SET "attempts" = p."attempts" + 1, "updated_at" = %s '  # noqa: S608 (the models' tables; values bound)
+        f'FROM "{orders}" AS o '
+        'WHERE p."id" = %s AND p."status" = %s AND o."id" = p."order_id" AND o."status" = %s '
+        'RETURNING p."order_id", p."amount", p."currency", p."payment_token", '
+        'p."provider_reference", p."attempts"'
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql, [timezone.now(), payment_id, PaymentStatus.PROCESSING, OrderStatus.PENDING]
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    order_id, amount, currency, token, reference, attempts = row
+    return Payment(
+        id=payment_id,
+        order_id=order_id,
+        amount=amount,
+        currency=currency,
+        payment_token=token,
+        provider_reference=reference,
+        attempts=attempts,
+        status=PaymentStatus.PROCESSING,
+    )
 
 
 def _intent_cancel_quietly(reference: str) -> None:
@@ -525,35 +575,53 @@ def _has_nul(value: object) -> bool:
     return False
 
 
-def _payment_capture(payment_id: uuid.UUID, reference: str) -> str:
-    outcome, refund_after = payment_capture_record(payment_id=payment_id, reference=reference)
+def _payment_capture(payment_id: uuid.UUID, reference: str, *, mail_inline: bool = False) -> str:
+    outcome, refund_after = payment_capture_record(
+        payment_id=payment_id, reference=reference, mail_inline=mail_inline
+    )
     if refund_after:
         refund_cancelled_capture(payment_id=payment_id)
     return outcome
 
 
-def payment_capture_record(*, payment_id: uuid.UUID, reference: str) -> tuple[str, bool]:
+def payment_capture_record(
+    *, payment_id: uuid.UUID, reference: str, mail_inline: bool = False
+) -> tuple[str, bool]:
     """Record a capture; returns ``(outcome, whether the capture must be refunded)``.
 
     Only a payment still awaiting capture (processing, requires_action) is
     captured: a replayed or late success changes nothing. The second value is
     True when the order was cancelled while the provider was charging: the
     caller refunds once this transaction has committed. Takes the payment's
-    row lock, then the order's.
+    row lock, then the order's: two conditional UPDATEs in one transaction
+    (``WHERE status IN (awaiting capture)``, then the order's ``WHERE status =
+    'pending'``), which lock, check and write as a locking read, a check and a
+    save of each did. ``mail_inline``: see ``orders.services.order_mark_paid``.
     """
+    for status in AWAITING_CAPTURE:
+        payment_transition_check(status, PaymentStatus.CAPTURED)
+    now = timezone.now()
     with transaction.atomic():
-        payment = _locked(payment_id)
-        if payment is None or payment.status not in AWAITING_CAPTURE:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f'UPDATE "{Payment._meta.db_table}" SET "status" = %s, "provider_reference" = %s, '  # noqa: S608 (the model's table; values bound)
+                '"captured_amount" = "amount", "captured_at" = %s, "failure_code" = \'\', '
+                "\"failure_message\" = '', \"next_action_type\" = '', "
+                '"next_action_client_secret" = \'\', "updated_at" = %s '
+                'WHERE "id" = %s AND "status" = ANY(%s) RETURNING "order_id"',
+                [
+                    PaymentStatus.CAPTURED,
+                    reference,
+                    now,
+                    now,
+                    payment_id,
+                    [str(status) for status in AWAITING_CAPTURE],
+                ],
+            )
+            row = cursor.fetchone()
+        if row is None:
             return "skipped", False
-        payment_transition_check(payment.status, PaymentStatus.CAPTURED)
-        payment.status = PaymentStatus.CAPTURED
-        payment.provider_reference = reference
-        payment.captured_amount = payment.amount
-        payment.captured_at = timezone.now()
-        payment.failure_code = payment.failure_message = ""
-        payment.next_action_type = payment.next_action_client_secret = ""
-        payment.save()
-        order_paid = order_services.order_mark_paid(order_id=payment.order_id)
+        order_paid = order_services.order_mark_paid(order_id=row[0], mail_inline=mail_inline)
     if order_paid:
         # The provider takes our requests again: /ready stops showing its last refusal.
         cache.delete(GATEWAY_ERROR_KEY)

@@ -695,12 +695,12 @@ def test_create_costs_the_same_queries_whatever_the_basket(
     products = [product_make(price="2.50", stock=10) for _ in range(lines)]
     body = order_body(*[(product, 2) for product in products])
 
-    # The token's user, the products locked, then their variants, one stock
-    # UPDATE of the variants for every line and one of their products' totals,
-    # the stock movements, the shipping methods and the address's tax rates
-    # (the pricing), the order, its items, its payment; and the transaction's
-    # savepoint and release (the test runs inside a transaction).
-    with django_assert_num_queries(13):
+    # The token's user, the products locked, then their variants, one statement
+    # for the stock of every line, its ledger rows and the products' totals
+    # (catalog.stock._stock_move), the shipping methods and the address's tax
+    # rates (the pricing), the order, its items, its payment; and the
+    # transaction's savepoint and release (the test runs inside a transaction).
+    with django_assert_num_queries(11):
         response = customer_client.post("/v1/orders", body, format="json")
 
     assert response.status_code == 201

@@ -134,18 +134,32 @@ def test_idempotency_record_expires_24_hours_after_the_request(customer_client, 
     assert expected <= record.expires_at <= expected + timedelta(seconds=5)
 
 
+def test_confirmation_mail_leaves_with_the_charge_and_no_second_job(
+    customer_client, run_jobs, settings, mailoutbox
+):
+    order = order_place(customer_client, (make(stock=5), 1))
+    with capture_on_commit(execute=True):
+        assert run_jobs() == 1  # the charge: the order is paid and mailed by this job
+
+    (message,) = mailoutbox
+    assert message.subject == f"Your order {order['id']} is confirmed"
+    assert sum(django_rq.get_queue(name).count for name in settings.RQ_QUEUE_NAMES) == 0
+
+
 def test_confirmation_mail_is_retried_when_the_mail_server_is_down(
     customer_client, run_jobs, settings, mailoutbox
 ):
     from tests.redis_server import free_port
 
     order_place(customer_client, (make(stock=5), 1))
-    with capture_on_commit(execute=True):
-        assert run_jobs() == 1  # the charge: the order is paid, its mail queued
-    emails = django_rq.get_queue("emails")
-    assert emails.count == 1
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", free_port(), 2
+    with capture_on_commit(execute=True):
+        # The charge: the order is paid; its mail, refused inline, is queued.
+        assert run_jobs() == 1
+    assert Order.objects.get().status == OrderStatus.PAID
+    emails = django_rq.get_queue("emails")
+    assert emails.count == 1
     before = timezone.now()
 
     run_jobs()
