@@ -61,7 +61,7 @@ table on any write (each login would drop every user's entry), and neither it
 nor django-cacheops documents a guard against the fill race above or against
 an invalidation lost in an outage. The record is small, and its rules are
 these. The keys go through ``ecommerce.cache.make_key`` and the default
-cache's pool (``ecommerce.redis_resilience``: a Redis that just failed is not
+cache's pool (``ecommerce.cache.redis_resilience``: a Redis that just failed is not
 dialled again for ``REDIS_FAILURE_BACKOFF``, so an outage costs no timeouts).
 """
 

@@ -8,7 +8,7 @@ from django.template.loader import render_to_string
 from rq import Retry
 
 from ecommerce.api.ids import PREFIXES, public_id
-from ecommerce.jobs import job_enqueue
+from ecommerce.jobs.enqueue import job_enqueue
 from orders import idempotency
 from orders.models import Order
 

@@ -526,7 +526,7 @@ class RqWorker:
         return process_children(self.pid)
 
     def job_processes(self) -> set[int]:
-        """Where its jobs run: the worker itself (ecommerce.worker.JobWorker), or
+        """Where its jobs run: the worker itself (ecommerce.jobs.worker.JobWorker), or
         the work-horses it forks (rq.worker.Worker, RQ_WORKER_CLASS)."""
         return {self.pid} | self.horses()
 

@@ -1,6 +1,6 @@
 """X-RateLimit-Limit / -Remaining / -Reset on every /v1 response.
 
-The DRF throttles (ecommerce.throttling) count; this middleware only writes
+The DRF throttles (ecommerce.ratelimit.throttling) count; this middleware only writes
 what they counted onto the response, whatever produced it (a view, the
 exception handler, a 404 for an unknown path, a 429). Probes and the admin
 are not part of the API and get no such headers.

@@ -26,7 +26,7 @@ seconds until the window ends (the counter's TTL), like ``Retry-After``.
 When Redis does not answer, requests are let through (fail open) with a
 warning in the log. Without ``REDIS_URL`` the counter lives in the shared file
 cache (``add`` then ``incr``, each atomic across processes: see
-``ecommerce.shared_file_cache``).
+``ecommerce.cache.shared_file_cache``).
 """
 
 import functools
