@@ -41,7 +41,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from catalog.cache import product_cache_invalidate
+from catalog.cache import product_stock_invalidate
 from catalog.models import Product, ProductVariant, StockMovement
 from ecommerce.api.errors import ApplicationError
 from ecommerce.api.ids import PREFIXES, public_id
@@ -142,7 +142,7 @@ def stock_reserve(
     _record(changes, reason=StockMovement.Reason.ORDER_RESERVE, order_id=order_id)
     product_ids_changed = {line.variant.product_id for line in reserved}
     product_totals_refresh(product_ids=product_ids_changed)
-    product_cache_invalidate(product_ids=product_ids_changed)
+    product_stock_invalidate(product_ids=product_ids_changed)
     return reserved
 
 
@@ -231,7 +231,7 @@ def stock_release(*, lines: Iterable[ReleaseLine], order_id: uuid.UUID) -> None:
     _record(changes, reason=StockMovement.Reason.ORDER_RELEASE, order_id=order_id)
     product_ids = {variant.product_id for variant in locked}
     product_totals_refresh(product_ids=product_ids)
-    product_cache_invalidate(product_ids=product_ids)
+    product_stock_invalidate(product_ids=product_ids)
 
 
 def stock_lock_products(*, product_ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:
