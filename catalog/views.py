@@ -115,6 +115,22 @@ class ReadPublicWriteAdmin(BasePermission):
 class ProductListView(APIView):
     permission_classes = [ReadPublicWriteAdmin]
 
+    def check_throttles(self, request: Request) -> None:
+        if request.method == "GET":
+            try:
+                query = _list_query(request.META.get("QUERY_STRING", ""))
+            except ValidationError:  # counted by the throttle, refused by get()
+                query = None
+            if query is not None:
+                self._found = _read_counting(
+                    self,
+                    request,
+                    lambda count: product_cache.product_list_cache_read(
+                        key=query.cache_key, stock_filtered=query.stock_filtered, count=count
+                    ),
+                )
+        super().check_throttles(request)
+
     @extend_schema(
         tags=["products"],
         parameters=[
@@ -141,22 +157,6 @@ class ProductListView(APIView):
         operation_id="products_list",
         summary="List products (public, cached 5 minutes)",
     )
-    def check_throttles(self, request: Request) -> None:
-        if request.method == "GET":
-            try:
-                query = _list_query(request.META.get("QUERY_STRING", ""))
-            except ValidationError:  # counted by the throttle, refused by get()
-                query = None
-            if query is not None:
-                self._found = _read_counting(
-                    self,
-                    request,
-                    lambda count: product_cache.product_list_cache_read(
-                        key=query.cache_key, stock_filtered=query.stock_filtered, count=count
-                    ),
-                )
-        super().check_throttles(request)
-
     def get(self, request: Request) -> HttpResponse:
         query = _list_query(request.META.get("QUERY_STRING", ""))
         found = getattr(self, "_found", None) or product_cache.product_list_cache_read(
@@ -215,17 +215,6 @@ class ProductListView(APIView):
 class ProductDetailView(APIView):
     permission_classes = [ReadPublicWriteAdmin]
 
-    @extend_schema(
-        tags=["products"],
-        parameters=[_ID_OR_SLUG, *_CACHE_HEADERS],
-        responses={
-            200: OpenApiResponse(ProductOutputSerializer, **_CACHED_RESPONSE_HEADERS),
-            304: OpenApiResponse(description="Not modified (If-None-Match matched)."),
-            404: OpenApiResponse(description="No such product, or removed (not_found)."),
-        },
-        auth=[],
-        summary="One product (public, cached 10 minutes)",
-    )
     def check_throttles(self, request: Request) -> None:
         if request.method == "GET":
             id_or_slug = self.kwargs.get("id_or_slug", "")
@@ -248,6 +237,17 @@ class ProductDetailView(APIView):
                 )
         super().check_throttles(request)
 
+    @extend_schema(
+        tags=["products"],
+        parameters=[_ID_OR_SLUG, *_CACHE_HEADERS],
+        responses={
+            200: OpenApiResponse(ProductOutputSerializer, **_CACHED_RESPONSE_HEADERS),
+            304: OpenApiResponse(description="Not modified (If-None-Match matched)."),
+            404: OpenApiResponse(description="No such product, or removed (not_found)."),
+        },
+        auth=[],
+        summary="One product (public, cached 10 minutes)",
+    )
     def get(self, request: Request, id_or_slug: str) -> HttpResponse:
         found = getattr(self, "_found", None)
         product_id = parse_public_id(PREFIXES["product"], id_or_slug)
