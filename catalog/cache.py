@@ -165,7 +165,7 @@ elseif ARGV[2] == 'slug' then
     end
 elseif ARGV[2] == 'list' then
     local entry = redis.call('GET', KEYS[5])
-    if entry then
+    if entry and string.sub(entry, 1, 4) == 'ids ' then
         out[6] = entry
         for id in string.gmatch(string.match(entry, '([^\\n]*)$'), '%S+') do
             ids[#ids + 1] = id
@@ -310,15 +310,27 @@ class ListPage:
     pagination: bytes
     product_ids: tuple[uuid.UUID, ...]
 
+    # ``ids <token>``, ``-``, pagination, ids: four lines, so that a process of
+    # the release before (which stored whole pages under the same key, as
+    # ``<token>``, ETag, slug, body) reads one as a miss, never an error, and
+    # its entries never pass for these (their first line is no ``ids ...``).
+    MARK = b"ids "
+
     def encode(self, token: str) -> bytes:
         ids = " ".join(str(product_id) for product_id in self.product_ids)
-        return b"\n".join((token.encode(), self.pagination, ids.encode()))
+        return b"\n".join((self.MARK + token.encode(), b"-", self.pagination, ids.encode()))
 
     @staticmethod
-    def decode(raw: bytes) -> tuple[str, "ListPage"]:
-        token, pagination, ids = raw.split(b"\n", 2)
-        page = ListPage(pagination, tuple(uuid.UUID(value) for value in ids.decode().split()))
-        return token.decode(), page
+    def decode(raw: bytes) -> tuple[str, "ListPage"] | None:
+        """``(token, page)``, or None for anything else (an older release's page)."""
+        if not raw.startswith(ListPage.MARK):
+            return None
+        try:
+            token, _, pagination, ids = raw.split(b"\n", 3)
+            product_ids = tuple(uuid.UUID(value) for value in ids.decode().split())
+        except ValueError:
+            return None
+        return token[len(ListPage.MARK) :].decode(), ListPage(pagination, product_ids)
 
     def assemble(self, fragments: Mapping[uuid.UUID, bytes]) -> CachedResponse:
         """The page's body: byte for byte ``render_json`` of the whole list envelope."""
@@ -438,7 +450,7 @@ def _read_raw(*, mode: str, subject: str, product_id: str, count: RateCount | No
         ids = [product_id]
     elif mode == "slug" and value is not None:
         ids = [_text(value)]
-    elif mode == "list" and value is not None:
+    elif mode == "list" and value is not None and value.startswith(ListPage.MARK):
         ids = value.rsplit(b"\n", 1)[-1].decode().split()
     products = []
     for one in ids:
@@ -468,7 +480,10 @@ def _judge_product(raw: _Raw, entry: Any, version: str) -> CachedResponse | None
     """
     if entry is None:
         return None
-    filled_under, response = CachedResponse.decode(entry)
+    try:
+        filled_under, response = CachedResponse.decode(entry)
+    except (ValueError, UnicodeDecodeError):  # not an entry of this module: a miss
+        return None
     _, filled_epoch, filled_version = [*filled_under.split(" "), "", "", ""][:3]
     if filled_epoch != raw.epoch or filled_version != version:
         return None
@@ -546,23 +561,23 @@ def product_list_cache_read(
         return ListRead(entry=None, token=_UNKNOWN)
     try:
         raw = _read_raw(mode="list", subject=key, product_id="", count=count)
-        token = _list_token(raw, stock_filtered)
-        if raw.subject is None:
-            return ListRead(entry=None, token=token, counted=raw.counted)
-        filled_under, page = ListPage.decode(raw.subject)
-        if filled_under != token:
-            return ListRead(entry=None, token=token, counted=raw.counted)
-        fragments: dict[uuid.UUID, bytes] = {}
-        tokens: dict[uuid.UUID, Any] = {}
-        for product_id, (entry, version) in zip(page.product_ids, raw.products, strict=True):
-            found = _judge_product(raw, entry, version)
-            if found is None:
-                tokens[product_id] = _product_token(raw, version)
-            else:
-                fragments[product_id] = found.product_data
     except Exception as exc:
         _failed(f"read {key}", exc)
         return ListRead(entry=None, token=_UNKNOWN, count_error=exc)
+    token = _list_token(raw, stock_filtered)
+    decoded = ListPage.decode(raw.subject) if raw.subject is not None else None
+    if decoded is None or decoded[0] != token or len(decoded[1].product_ids) != len(raw.products):
+        return ListRead(entry=None, token=token, counted=raw.counted)
+    page = decoded[1]
+    fragments: dict[uuid.UUID, bytes] = {}
+    tokens: dict[uuid.UUID, Any] = {}
+    for product_id, (entry, version) in zip(page.product_ids, raw.products, strict=True):
+        found = _judge_product(raw, entry, version)
+        data = _product_data_or_none(found)
+        if data is None:
+            tokens[product_id] = _product_token(raw, version)
+        else:
+            fragments[product_id] = data
     missing = tuple(product_id for product_id in page.product_ids if product_id in tokens)
     return ListRead(
         entry=None if missing else page.assemble(fragments),
@@ -573,6 +588,15 @@ def product_list_cache_read(
         missing=missing,
         product_tokens=tokens,
     )
+
+
+def _product_data_or_none(found: CachedResponse | None) -> bytes | None:
+    if found is None:
+        return None
+    try:
+        return found.product_data
+    except ValueError:  # not a product response: rendered again
+        return None
 
 
 def _list_token(raw: _Raw, stock_filtered: bool) -> str:

@@ -10,6 +10,7 @@ import pytest
 from django.db import transaction
 from rest_framework.test import APIClient
 
+from catalog import cache as product_cache
 from catalog.models import Product
 from catalog.stock import ReleaseLine, StockLine, stock_release, stock_reserve
 from catalog.tests.factories import ProductFactory
@@ -266,3 +267,24 @@ def test_orders_and_reads_work_when_redis_is_down(api_client, two_products, redi
     assert listing["X-RateLimit-Remaining"] == listing["X-RateLimit-Limit"] == "1000"
     assert "Rate limiting skipped" in caplog.text
     assert "Product cache" in caplog.text
+
+
+def test_pages_of_the_release_before_are_misses_not_outages(
+    api_client, two_products, redis, caplog
+):
+    """Pods of two releases share one Redis during a rolling deploy: the older one
+    stored whole pages under the same key. Each reads the other's as a miss."""
+    key = _list_query("category=kitchen").cache_key
+    old_page = product_cache.CachedResponse.from_body(b'{"success":true,"data":[]}')
+    redis.set(key, old_page.encode(" "), ex=300)  # the old format, under today's counters
+
+    response = api_client.get("/v1/products?category=kitchen")
+
+    assert (response["X-Cache"], _stocks(response)) == ("MISS", {"ordered": 10})
+    assert "Product cache unavailable" not in caplog.text
+    assert api_client.get("/v1/products?category=kitchen")["X-Cache"] == "HIT"
+    # The older release splits an entry into token, ETag, slug and body: ours
+    # gives it a token no generation matches.
+    token, *_ = redis.get(key).split(b"\n", 3)
+    assert len(redis.get(key).split(b"\n", 3)) == 4
+    assert token.startswith(b"ids ")
