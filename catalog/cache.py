@@ -103,7 +103,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import transaction
 from redis.commands.core import Script
 
@@ -305,10 +305,11 @@ class CacheRead:
 
 @dataclass(frozen=True)
 class ListPage:
-    """A list entry: the page's pagination (JSON bytes) and its products' ids."""
+    """A list entry: the page's pagination (JSON bytes) and its products' ids
+    (as text: a hit never needs them as UUIDs)."""
 
     pagination: bytes
-    product_ids: tuple[uuid.UUID, ...]
+    ids: tuple[str, ...]
 
     # ``ids <token>``, ``-``, pagination, ids: four lines, so that a process of
     # the release before (which stored whole pages under the same key, as
@@ -316,25 +317,33 @@ class ListPage:
     # its entries never pass for these (their first line is no ``ids ...``).
     MARK = b"ids "
 
+    @classmethod
+    def of(cls, pagination: bytes, product_ids: Iterable[uuid.UUID]) -> "ListPage":
+        return cls(pagination, tuple(str(product_id) for product_id in product_ids))
+
+    @property
+    def product_ids(self) -> tuple[uuid.UUID, ...]:
+        return tuple(uuid.UUID(value) for value in self.ids)
+
     def encode(self, token: str) -> bytes:
-        ids = " ".join(str(product_id) for product_id in self.product_ids)
-        return b"\n".join((self.MARK + token.encode(), b"-", self.pagination, ids.encode()))
+        ids = " ".join(self.ids).encode()
+        return b"\n".join((self.MARK + token.encode(), b"-", self.pagination, ids))
 
     @staticmethod
     def decode(raw: bytes) -> tuple[str, "ListPage"] | None:
         """``(token, page)``, or None for anything else (an older release's page)."""
         if not raw.startswith(ListPage.MARK):
             return None
-        try:
-            token, _, pagination, ids = raw.split(b"\n", 3)
-            product_ids = tuple(uuid.UUID(value) for value in ids.decode().split())
-        except ValueError:
+        parts = raw.split(b"\n", 3)
+        if len(parts) != 4:
             return None
-        return token[len(ListPage.MARK) :].decode(), ListPage(pagination, product_ids)
+        token, _, pagination, ids = parts
+        page = ListPage(pagination, tuple(ids.decode().split()))
+        return token[len(ListPage.MARK) :].decode(), page
 
-    def assemble(self, fragments: Mapping[uuid.UUID, bytes]) -> CachedResponse:
+    def assemble(self, fragments: Mapping[str, bytes]) -> CachedResponse:
         """The page's body: byte for byte ``render_json`` of the whole list envelope."""
-        data = b",".join(fragments[product_id] for product_id in self.product_ids)
+        data = b",".join([fragments[product_id] for product_id in self.ids])
         return CachedResponse.from_body(
             LIST_PREFIX + data + b'],"pagination":' + self.pagination + b"}"
         )
@@ -348,7 +357,7 @@ class ListRead(CacheRead):
     ``entry`` is the assembled page when nothing is missing."""
 
     page: ListPage | None = None
-    fragments: dict[uuid.UUID, bytes] = field(default_factory=dict)
+    fragments: dict[str, bytes] = field(default_factory=dict)
     missing: tuple[uuid.UUID, ...] = ()
     product_tokens: dict[uuid.UUID, Any] = field(default_factory=dict)
 
@@ -422,19 +431,20 @@ def _read_raw(*, mode: str, subject: str, product_id: str, count: RateCount | No
     """One round trip with Redis (the read script); get_many without it."""
     client = _redis()
     if client is not None:
+        make_key = caches["default"].make_key  # once, not through the proxy each time
         raw = _READ_SCRIPT(
             keys=[
-                count.key if count is not None else cache.make_key("rate_limit:-"),
-                cache.make_key(GENERATION_KEY),
-                cache.make_key(EPOCH_KEY),
-                cache.make_key(STOCK_GENERATION_KEY),
-                cache.make_key(subject) if subject else cache.make_key(GENERATION_KEY),
+                count.key if count is not None else make_key("rate_limit:-"),
+                make_key(GENERATION_KEY),
+                make_key(EPOCH_KEY),
+                make_key(STOCK_GENERATION_KEY),
+                make_key(subject or GENERATION_KEY),
             ],
             args=[
                 count.window if count is not None else 0,
                 mode,
-                cache.make_key(PRODUCT_KEY_PREFIX),
-                cache.make_key(VERSION_KEY_PREFIX),
+                make_key(PRODUCT_KEY_PREFIX),
+                make_key(VERSION_KEY_PREFIX),
                 product_id,
             ],
             client=client,
@@ -566,37 +576,52 @@ def product_list_cache_read(
         return ListRead(entry=None, token=_UNKNOWN, count_error=exc)
     token = _list_token(raw, stock_filtered)
     decoded = ListPage.decode(raw.subject) if raw.subject is not None else None
-    if decoded is None or decoded[0] != token or len(decoded[1].product_ids) != len(raw.products):
+    if decoded is None or decoded[0] != token or len(decoded[1].ids) != len(raw.products):
         return ListRead(entry=None, token=token, counted=raw.counted)
     page = decoded[1]
-    fragments: dict[uuid.UUID, bytes] = {}
+    # The hot path of every list hit: each product's entry judged as
+    # _judge_product does, on bytes, without building a CachedResponse.
+    epoch = raw.epoch.encode()
+    fragments: dict[str, bytes] = {}
     tokens: dict[uuid.UUID, Any] = {}
-    for product_id, (entry, version) in zip(page.product_ids, raw.products, strict=True):
-        found = _judge_product(raw, entry, version)
-        data = _product_data_or_none(found)
-        if data is None:
-            tokens[product_id] = _product_token(raw, version)
-        else:
-            fragments[product_id] = data
-    missing = tuple(product_id for product_id in page.product_ids if product_id in tokens)
+    try:
+        for product_id, (entry, version) in zip(page.ids, raw.products, strict=True):
+            data = _fragment(entry, epoch, version.encode())
+            if data is None:
+                tokens[uuid.UUID(product_id)] = _product_token(raw, version)
+            else:
+                fragments[product_id] = data
+    except ValueError:  # an id that is no uuid: not a page of ours
+        return ListRead(entry=None, token=token, counted=raw.counted)
     return ListRead(
-        entry=None if missing else page.assemble(fragments),
+        entry=None if tokens else page.assemble(fragments),
         token=token,
         counted=raw.counted,
         page=page,
         fragments=fragments,
-        missing=missing,
+        missing=tuple(tokens),
         product_tokens=tokens,
     )
 
 
-def _product_data_or_none(found: CachedResponse | None) -> bytes | None:
-    if found is None:
+def _fragment(entry: bytes | None, epoch: bytes, version: bytes) -> bytes | None:
+    """A product entry's fragment if it is current (this epoch, this version), else None."""
+    if entry is None:
         return None
-    try:
-        return found.product_data
-    except ValueError:  # not a product response: rendered again
+    parts = entry.split(b"\n", 3)
+    if len(parts) != 4:
         return None
+    filled_under = parts[0].split(b" ")
+    body = parts[3]
+    if (
+        len(filled_under) != 3
+        or filled_under[1] != epoch
+        or filled_under[2] != version
+        or not body.startswith(DETAIL_PREFIX)
+        or not body.endswith(b"}")
+    ):
+        return None
+    return body[len(DETAIL_PREFIX) : -1]
 
 
 def _list_token(raw: _Raw, stock_filtered: bool) -> str:

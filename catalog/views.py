@@ -179,9 +179,9 @@ class ProductListView(APIView):
         # The versions before the rows: a write committing in between refuses the fill.
         tokens = product_cache.product_versions_read(product_ids=ids)
         rendered = _render_fragments(ids, tokens)
-        listed = product_cache.ListPage(
-            pagination=render_json(pagination_meta(page, limit, total)),
-            product_ids=tuple(pid for pid in ids if pid in rendered),
+        listed = product_cache.ListPage.of(
+            render_json(pagination_meta(page, limit, total)),
+            (pid for pid in ids if str(pid) in rendered),
         )
         product_cache.product_list_cache_fill(
             key=query.cache_key, page=listed, token=found.token, stock_filtered=query.stock_filtered
@@ -575,7 +575,7 @@ def _read_counting(
 
 def _render_fragments(
     product_ids: Sequence[uuid.UUID], tokens: dict[uuid.UUID, Any]
-) -> dict[uuid.UUID, bytes]:
+) -> dict[str, bytes]:
     """These products' list fragments rendered from PostgreSQL, and stored as their
     product entries (each only if unchanged since its token). Products no longer
     in the catalog are left out."""
@@ -590,7 +590,7 @@ def _render_fragments(
         for pid, product in products.items()
     }
     product_cache.product_fragments_fill(entries=entries, tokens=tokens)
-    return {pid: entry.product_data for pid, entry in entries.items()}
+    return {str(pid): entry.product_data for pid, entry in entries.items()}
 
 
 @dataclass(frozen=True)

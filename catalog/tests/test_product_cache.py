@@ -203,7 +203,7 @@ def test_fill_is_refused_after_an_invalidation_it_did_not_see(product, redis):
     read = product_cache.product_list_cache_read(key=key)
     assert read.entry is None
     product_cache.product_cache_invalidate(product_ids=[product.pk])
-    stale = product_cache.ListPage(pagination=b"{}", product_ids=(product.pk,))
+    stale = product_cache.ListPage.of(b"{}", [product.pk])
     assert product_cache.product_list_cache_fill(key=key, page=stale, token=read.token) is False
     assert not redis.exists(key)
     fresh = product_cache.product_list_cache_read(key=key)
@@ -280,7 +280,7 @@ def test_locmem_fill_after_unseen_invalidation_is_never_served(db, locmem_cache)
     key = product_cache.product_list_cache_key({"page": 1})
     read = product_cache.product_list_cache_read(key=key)
     product_cache.product_cache_invalidate(product_ids=[uuid.uuid4()])
-    stale = product_cache.ListPage(pagination=b"{}", product_ids=())
+    stale = product_cache.ListPage.of(b"{}", [])
     product_cache.product_list_cache_fill(key=key, page=stale, token=read.token)
     assert product_cache.product_list_cache_read(key=key).entry is None
 
