@@ -1,13 +1,24 @@
 """Reads of the catalog used by the API: filters, search, the four sorts, the category tree."""
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Window,
+)
 
 from catalog.media.selectors import media_prefetch
 from catalog.models import Category, Product, ProductOption, ProductVariant
@@ -123,6 +134,33 @@ def product_list(
     elif sort == ProductSort.RELEVANCE:
         sort = ProductSort.NEWEST
     return products_with_details(products.order_by(*_ORDERINGS[sort]))
+
+
+def product_page_ids(
+    products: QuerySet[Product], *, offset: int, limit: int
+) -> tuple[list[uuid.UUID], int]:
+    """One page of ``product_list``'s ids and the total of all pages, in one query
+    (the total as a window count); a page past the end costs a COUNT too."""
+    rows = list(
+        products.annotate(total=Window(Count("pk"))).values_list("pk", "total")[
+            offset : offset + limit
+        ]
+    )
+    if rows:
+        return [pk for pk, _ in rows], rows[0][1]
+    return [], products.count() if offset else 0
+
+
+def products_by_ids(*, product_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Product]:
+    """Products in the catalog with their details, by id (the fragments a cached
+    list page lacks); ids not in the catalog are left out. Fixed query count."""
+    products = products_with_details(Product.objects.in_catalog().filter(pk__in=list(product_ids)))
+    return {product.pk: product for product in products}
+
+
+def product_id_by_slug(*, slug: str) -> uuid.UUID | None:
+    """The id behind a slug, one indexed query (before reading a product's cache version)."""
+    return Product.objects.in_catalog().filter(slug=slug).values_list("pk", flat=True).first()
 
 
 def _search(products: QuerySet[Product], search: str, *, rank: bool) -> QuerySet[Product]:

@@ -37,7 +37,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from catalog.cache import product_cache_invalidate
+from catalog.cache import product_stock_invalidate
 from catalog.errors import InsufficientStock, ProductUnavailable, QuantityTooLarge, ShortLine
 from catalog.models import Product, ProductVariant, StockMovement
 from ecommerce.api.ids import PREFIXES, public_id
@@ -116,7 +116,7 @@ def stock_reserve(
     changes = [(line.variant.pk, line.variant.product_id, -line.quantity) for line in reserved]
     _stock_move(changes, reason=StockMovement.Reason.ORDER_RESERVE, order_id=order_id)
     product_ids_changed = {line.variant.product_id for line in reserved}
-    product_cache_invalidate(product_ids=product_ids_changed)
+    product_stock_invalidate(product_ids=product_ids_changed)
     return reserved
 
 
@@ -203,7 +203,7 @@ def stock_release(*, lines: Iterable[ReleaseLine], order_id: uuid.UUID) -> None:
     changes = [(variant.pk, variant.product_id, quantities[variant.pk]) for variant in locked]
     _stock_move(changes, reason=StockMovement.Reason.ORDER_RELEASE, order_id=order_id)
     product_ids = {variant.product_id for variant in locked}
-    product_cache_invalidate(product_ids=product_ids)
+    product_stock_invalidate(product_ids=product_ids)
 
 
 def stock_lock_products(*, product_ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:

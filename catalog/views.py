@@ -3,6 +3,8 @@ admin writes. Thin: validate, select or serve, render."""
 
 import functools
 import re
+import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, cast
@@ -42,6 +44,8 @@ from ecommerce.api.pagination import (
     pagination_meta,
     parse_page_params,
 )
+from ecommerce.ratelimit import throttling
+from ecommerce.ratelimit.throttling import ApiRateThrottle
 
 _SLUG_RE = re.compile(r"^[-a-zA-Z0-9_]{1,280}$")
 
@@ -111,6 +115,22 @@ class ReadPublicWriteAdmin(BasePermission):
 class ProductListView(APIView):
     permission_classes = [ReadPublicWriteAdmin]
 
+    def check_throttles(self, request: Request) -> None:
+        if request.method == "GET":
+            try:
+                query = _list_query(request.META.get("QUERY_STRING", ""))
+            except ValidationError:  # counted by the throttle, refused by get()
+                query = None
+            if query is not None:
+                self._found = _read_counting(
+                    self,
+                    request,
+                    lambda count: product_cache.product_list_cache_read(
+                        key=query.cache_key, stock_filtered=query.stock_filtered, count=count
+                    ),
+                )
+        super().check_throttles(request)
+
     @extend_schema(
         tags=["products"],
         parameters=[
@@ -139,26 +159,34 @@ class ProductListView(APIView):
     )
     def get(self, request: Request) -> HttpResponse:
         query = _list_query(request.META.get("QUERY_STRING", ""))
-        page, limit = query.page, query.limit
-        found = product_cache.product_list_cache_read(key=query.cache_key)
+        found = getattr(self, "_found", None) or product_cache.product_list_cache_read(
+            key=query.cache_key, stock_filtered=query.stock_filtered
+        )
         if found.entry is not None:
             return _cached_response(request, found.entry, hit=True)
+        if found.page is not None:
+            # The page is current but some of its products changed (an order's
+            # stock): render those alone.
+            rendered = _render_fragments(found.missing, found.product_tokens)
+            if len(rendered) == len(found.missing):
+                entry = found.page.assemble({**found.fragments, **rendered})
+                return _cached_response(request, entry, hit=False)
 
-        products = selectors.product_list(**query.filters)
-        total = products.count()
-        offset = (page - 1) * limit
-        items = list(products[offset : offset + limit]) if offset < total else []
-        body = render_json(
-            success_body(
-                ProductOutputSerializer(items, many=True).data,
-                pagination=pagination_meta(page, limit, total),
-            )
+        page, limit = query.page, query.limit
+        ids, total = selectors.product_page_ids(
+            selectors.product_list(**query.filters), offset=(page - 1) * limit, limit=limit
         )
-        entry = product_cache.CachedResponse.from_body(body)
+        # The versions before the rows: a write committing in between refuses the fill.
+        tokens = product_cache.product_versions_read(product_ids=ids)
+        rendered = _render_fragments(ids, tokens)
+        listed = product_cache.ListPage.of(
+            render_json(pagination_meta(page, limit, total)),
+            (pid for pid in ids if str(pid) in rendered),
+        )
         product_cache.product_list_cache_fill(
-            key=query.cache_key, response=entry, token=found.token
+            key=query.cache_key, page=listed, token=found.token, stock_filtered=query.stock_filtered
         )
-        return _cached_response(request, entry, hit=False)
+        return _cached_response(request, listed.assemble(rendered), hit=False)
 
     @extend_schema(
         tags=["products"],
@@ -187,6 +215,28 @@ class ProductListView(APIView):
 class ProductDetailView(APIView):
     permission_classes = [ReadPublicWriteAdmin]
 
+    def check_throttles(self, request: Request) -> None:
+        if request.method == "GET":
+            id_or_slug = self.kwargs.get("id_or_slug", "")
+            product_id = parse_public_id(PREFIXES["product"], id_or_slug)
+            if product_id is not None:
+                self._found = _read_counting(
+                    self,
+                    request,
+                    lambda count: product_cache.product_cache_read(
+                        product_id=product_id, count=count
+                    ),
+                )
+            elif _SLUG_RE.match(id_or_slug):
+                self._found = _read_counting(
+                    self,
+                    request,
+                    lambda count: product_cache.product_cache_read_by_slug(
+                        slug=id_or_slug, count=count
+                    ),
+                )
+        super().check_throttles(request)
+
     @extend_schema(
         tags=["products"],
         parameters=[_ID_OR_SLUG, *_CACHE_HEADERS],
@@ -199,8 +249,11 @@ class ProductDetailView(APIView):
         summary="One product (public, cached 10 minutes)",
     )
     def get(self, request: Request, id_or_slug: str) -> HttpResponse:
+        found = getattr(self, "_found", None)
         product_id = parse_public_id(PREFIXES["product"], id_or_slug)
-        if product_id is not None:
+        if found is not None:
+            pass
+        elif product_id is not None:
             found = product_cache.product_cache_read(product_id=product_id)
         elif _SLUG_RE.match(id_or_slug):
             found = product_cache.product_cache_read_by_slug(slug=id_or_slug)
@@ -209,12 +262,20 @@ class ProductDetailView(APIView):
         if found.entry is not None:
             return _cached_response(request, found.entry, hit=True)
 
+        token, for_id = found.token, found.product_id
+        if for_id is None and token is None:
+            # By slug without a hint: the product's version before its rows.
+            for_id = selectors.product_id_by_slug(slug=id_or_slug)
+            if for_id is None:
+                raise NotFound()
+            token = product_cache.product_versions_read(product_ids=[for_id])[for_id]
         product = _get_product(id_or_slug)
         body = render_json(success_body(ProductOutputSerializer(product).data))
         entry = product_cache.CachedResponse.from_body(body, slug=product.slug)
-        product_cache.product_cache_fill(
-            product_id=product.pk, slug=product.slug, response=entry, token=found.token
-        )
+        if product.pk == for_id:
+            product_cache.product_cache_fill(
+                product_id=product.pk, slug=product.slug, response=entry, token=token
+            )
         return _cached_response(request, entry, hit=False)
 
     @extend_schema(
@@ -493,6 +554,45 @@ def _get_product(id_or_slug: str) -> Product:
     return product
 
 
+def _read_counting(
+    view: APIView, request: Request, read: Callable[[Any], product_cache.CacheRead]
+) -> product_cache.CacheRead:
+    """A cached read that also counts the request against the API rate limit, in
+    its one Redis round trip; the throttle then takes that count
+    (ecommerce.ratelimit.throttling.api_count_done) instead of counting again."""
+    pending = None
+    if any(isinstance(throttle, ApiRateThrottle) for throttle in view.get_throttles()):
+        pending = throttling.api_count_pending(request)
+    if pending is None:
+        return read(None)
+    found = read(product_cache.RateCount(key=pending.key, window=pending.rate.window))
+    if found.counted is not None:
+        throttling.api_count_done(request, pending, *found.counted)
+    elif found.count_error is not None:
+        throttling.api_count_failed(request, pending, found.count_error)
+    return found
+
+
+def _render_fragments(
+    product_ids: Sequence[uuid.UUID], tokens: dict[uuid.UUID, Any]
+) -> dict[str, bytes]:
+    """These products' list fragments rendered from PostgreSQL, and stored as their
+    product entries (each only if unchanged since its token). Products no longer
+    in the catalog are left out."""
+    if not product_ids:
+        return {}
+    products = selectors.products_by_ids(product_ids=product_ids)
+    entries = {
+        pid: product_cache.CachedResponse.from_body(
+            render_json(success_body(ProductOutputSerializer(product).data)),
+            slug=product.slug,
+        )
+        for pid, product in products.items()
+    }
+    product_cache.product_fragments_fill(entries=entries, tokens=tokens)
+    return {str(pid): entry.product_data for pid, entry in entries.items()}
+
+
 @dataclass(frozen=True)
 class ListQuery:
     """A product list request, validated and normalised."""
@@ -501,6 +601,11 @@ class ListQuery:
     page: int
     limit: int
     cache_key: str
+
+    @property
+    def stock_filtered(self) -> bool:
+        """Any stock change may change which products such a page shows."""
+        return self.filters.get("in_stock") is not None
 
 
 # A pure function of the query string, and on the hot path of every list read

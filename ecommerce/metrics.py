@@ -34,6 +34,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
+from typing import Any
 
 import prometheus_client
 from django.conf import settings
@@ -122,6 +123,11 @@ class RequestMetricsMiddleware:
         metrics = Metrics.get_instance()
         self.responses = metrics.responses_by_status_view_method
         self.latency = metrics.requests_latency_by_view_method
+        # The labelled series of each (status, view, method, cache result) seen:
+        # ``labels()`` checks and joins its values and takes the metric's lock on
+        # every call, where a dict lookup finds the same child. Bounded: route
+        # names, the methods above, the status codes Django sends, hit/miss.
+        self._series: dict[tuple[int, str, str, str | None], tuple[Any, Any, Any]] = {}
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
@@ -130,11 +136,20 @@ class RequestMetricsMiddleware:
         # The route's name, never the raw path: bounded label values.
         view = (match.view_name if match else "") or "<unnamed view>"
         method = request.method if request.method in _METHODS else "<invalid method>"
-        self.responses.labels(status=str(response.status_code), view=view, method=method).inc()
-        self.latency.labels(view=view, method=method).observe(time.perf_counter() - started)
         result = CACHE_RESULTS.get(response.get("X-Cache", ""))
-        if result is not None:
-            RESPONSE_CACHE.labels(view=view, result=result).inc()
+        key = (response.status_code, view, method, result)
+        series = self._series.get(key)
+        if series is None:
+            series = self._series[key] = (
+                self.responses.labels(status=str(response.status_code), view=view, method=method),
+                self.latency.labels(view=view, method=method),
+                RESPONSE_CACHE.labels(view=view, result=result) if result is not None else None,
+            )
+        responses, latency, cache_result = series
+        responses.inc()
+        latency.observe(time.perf_counter() - started)
+        if cache_result is not None:
+            cache_result.inc()
         return response
 
 

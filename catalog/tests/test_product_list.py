@@ -228,7 +228,8 @@ def test_unknown_query_parameters_are_ignored(api_client, product):
 
 def test_list_miss_costs_five_queries_and_a_hit_none(api_client, django_assert_num_queries):
     ProductFactory.create_batch(30)
-    # COUNT, one page (its categories joined), its variants, its options, its media.
+    # The page's ids with the total (a window count), the page (its categories
+    # joined), its variants, its options, its media.
     with django_assert_num_queries(5):
         assert api_client.get("/v1/products?limit=25")["X-Cache"] == "MISS"
     with django_assert_num_queries(0):

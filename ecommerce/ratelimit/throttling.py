@@ -73,16 +73,19 @@ _PERIODS = {
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*([a-z]+)\s*$")
 
 # INCR and, for a new counter (or one that somehow lost its TTL), EXPIRE, in
-# one atomic step. Returns the count and the seconds left in the window.
-_HIT_SCRIPT = """
+# one atomic step, leaving the count and the seconds left in the window in
+# ``count`` and ``ttl``. The counter is KEYS[1], the window ARGV[1]. Shared with
+# scripts that count and read in one round trip (catalog.cache): one definition
+# of how a request is counted.
+COUNT_LUA = """
 local count = redis.call('INCR', KEYS[1])
 local ttl = redis.call('TTL', KEYS[1])
 if count == 1 or ttl < 0 then
   redis.call('EXPIRE', KEYS[1], ARGV[1])
   ttl = tonumber(ARGV[1])
 end
-return {count, ttl}
 """
+_HIT_SCRIPT = COUNT_LUA + "return {count, ttl}\n"
 # EVALSHA with a NOSCRIPT fallback; built once (its SHA1 too), the client is
 # passed per call.
 _HIT = Script(None, _HIT_SCRIPT.encode())  # type: ignore[arg-type]
@@ -293,7 +296,12 @@ class CountingThrottle(BaseThrottle):
         raise NotImplementedError
 
     def allow_request(self, request: Any, view: Any) -> bool:
-        state = rate_limit_hit(scope=self.scope, client=self.get_client(request), rate=self.rate)
+        client = self.get_client(request)
+        counted = _precounts(request).pop((self.scope, client), _NOT_COUNTED)
+        if counted is _NOT_COUNTED:
+            state = rate_limit_hit(scope=self.scope, client=client, rate=self.rate)
+        else:  # counted in the view's own round trip (api_count_done)
+            state = counted
         if state is None:  # fail open: the full quota, nothing counted
             state = RateLimitState(limit=self.rate.limit, used=0, reset=self.rate.window)
         self.state = state
@@ -335,6 +343,61 @@ class WebhookRateThrottle(CountingThrottle):
 
     def get_client(self, request: Any) -> str:
         return client_ip_key(client_ip(request))
+
+
+# --- Counting in the caller's own round trip -------------------------------------
+#
+# A cached read (catalog.cache) costs one Redis round trip, the count included:
+# the view runs COUNT_LUA inside its own read script before DRF checks the
+# throttles, and hands over what it counted; the throttle then uses that state
+# instead of counting again. Same counter, same TTL, same fail-open.
+
+# Where precounted states wait for their throttle, keyed by (scope, client).
+PRECOUNT_ATTRIBUTE = "rate_limit_precounts"
+_NOT_COUNTED = object()
+
+
+@dataclass(frozen=True)
+class PendingCount:
+    """The API limit's counter for this request: its full Redis key and window."""
+
+    scope: str
+    client: str
+    rate: Rate
+    key: str
+
+
+def api_count_pending(request: Any) -> PendingCount | None:
+    """The counter ``ApiRateThrottle`` would increment for this request, for a
+    caller that increments it in its own script (COUNT_LUA); None when the
+    counters do not live in Redis (the caller then leaves counting to the throttle)."""
+    if not _uses_redis():
+        return None
+    throttle = ApiRateThrottle()
+    client = throttle.get_client(request)
+    key = caches[CACHE_ALIAS].make_key(rate_limit_key(throttle.scope, client))
+    return PendingCount(scope=throttle.scope, client=client, rate=throttle.rate, key=key)
+
+
+def api_count_done(request: Any, pending: PendingCount, count: Any, ttl: Any) -> None:
+    """What the caller's script counted (``count``, ``ttl`` from COUNT_LUA)."""
+    state = RateLimitState(limit=pending.rate.limit, used=int(count), reset=max(1, int(ttl)))
+    _precounts(request)[(pending.scope, pending.client)] = state
+
+
+def api_count_failed(request: Any, pending: PendingCount, exc: Exception) -> None:
+    """The caller's script did not reach Redis: the throttle fails open, as when it counts."""
+    logger.warning("Rate limiting skipped, counter store unavailable: %s", exc)
+    _precounts(request)[(pending.scope, pending.client)] = None
+
+
+def _precounts(request: Any) -> dict:
+    django_request = getattr(request, "_request", request)
+    found = django_request.__dict__.get(PRECOUNT_ATTRIBUTE)
+    if found is None:
+        found = {}
+        setattr(django_request, PRECOUNT_ATTRIBUTE, found)
+    return found
 
 
 def _record(request: Any, state: RateLimitState) -> None:

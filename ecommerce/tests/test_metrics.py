@@ -206,3 +206,25 @@ def test_responses_without_x_cache_are_not_counted(api_client):
     counted = {key for key in after if key[0] == "ecommerce_response_cache_total"}
     assert all(after[key] == before.get(key, 0.0) for key in counted)
     assert not any(dict(labels).get("view") == "health" for _, labels in counted)
+
+
+def test_each_status_view_and_cache_result_keeps_its_own_series(api_client, make_product):
+    """The middleware remembers each response's series: a second status, or a hit
+    after a miss, of the same view must still land in its own series."""
+    product = make_product()
+    name = "django_http_responses_total_by_status_view_method_total"
+    before = _scrape(api_client)
+    paths = [f"/v1/products/{product.slug}"] * 3 + ["/v1/products/no-such-product"] * 2
+    assert [api_client.get(path).status_code for path in paths] == [200, 200, 200, 404, 404]
+    after = _scrape(api_client)
+
+    def delta(metric: str, **labels: str) -> float:
+        return _value(after, metric, **labels) - _value(before, metric, **labels)
+
+    assert delta(name, status="200", view="product-detail", method="GET") == 3
+    assert delta(name, status="404", view="product-detail", method="GET") == 2
+    cache = "ecommerce_response_cache_total"
+    assert delta(cache, view="product-detail", result="miss") == 1
+    assert delta(cache, view="product-detail", result="hit") == 2
+    latency = "django_http_requests_latency_seconds_by_view_method_count"
+    assert delta(latency, view="product-detail", method="GET") == 5
