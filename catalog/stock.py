@@ -27,12 +27,17 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.db.models import (
+    Case,
+    F,
+    IntegerField,
     Max,
     Min,
     OuterRef,
     Q,
     Subquery,
     Sum,
+    Value,
+    When,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -293,8 +298,16 @@ def _stock_move(
     comes to the sum of their new stock. Hand-written SQL because the ORM
     builds no data-modifying CTE. The rows are already locked (``_lock``), so
     the order in which it visits them cannot deadlock.
+
+    Other databases (SQLite, ``make run``'s embedded mode) take the same three
+    steps as three ORM statements: they have no data-modifying CTE.
     """
     if not changes:
+        return
+    if connection.vendor != "postgresql":
+        _shift(changes)
+        _record(changes, reason=reason, order_id=order_id)
+        product_totals_refresh(product_ids={product_id for _, product_id, _ in changes})
         return
     variants = ProductVariant._meta.db_table
     movements, products = StockMovement._meta.db_table, Product._meta.db_table
@@ -326,6 +339,33 @@ def _stock_move(
                 timezone.now(),
             ],
         )
+
+
+def _shift(changes: Sequence[tuple[uuid.UUID, uuid.UUID, int]]) -> None:
+    """One UPDATE for every line: ``stock = stock + delta`` per variant row."""
+    delta = Case(
+        *(When(pk=pk, then=Value(change)) for pk, _, change in changes),
+        output_field=IntegerField(),
+    )
+    ProductVariant.objects.filter(pk__in=[pk for pk, _, _ in changes]).update(
+        stock=F("stock") + delta
+    )
+
+
+def _record(
+    changes: Iterable[tuple[uuid.UUID, uuid.UUID, int]], *, reason: str, order_id: uuid.UUID
+) -> None:
+    """The ledger rows of ``changes``."""
+    StockMovement.objects.bulk_create(
+        StockMovement(
+            variant_id=variant_id,
+            product_id=product_id,
+            delta=change,
+            reason=reason,
+            order_id=order_id,
+        )
+        for variant_id, product_id, change in changes
+    )
 
 
 def _lock(*, variant_ids: set[uuid.UUID], product_ids: set[uuid.UUID]) -> list[ProductVariant]:

@@ -186,6 +186,11 @@ def payment_charge(*, payment_id: uuid.UUID) -> str:
     return _payment_capture(payment_id, result.reference, mail_inline=True)
 
 
+def _db_id(payment_id: uuid.UUID) -> Any:
+    """A payment id as the database stores it, for hand-written SQL (SQLite: hex text)."""
+    return Payment._meta.pk.get_db_prep_value(payment_id, connection)
+
+
 def _attempt_claim(payment_id: uuid.UUID) -> Payment | None:
     """Count the attempt of a processing payment whose order is still pending, and
     read what the charge needs, in one statement before the provider is called.
@@ -199,6 +204,10 @@ def _attempt_claim(payment_id: uuid.UUID) -> Payment | None:
     row: the payment is not processing, or its order not pending (the caller
     decides which under the lock).
     """
+    if connection.vendor != "postgresql":
+        # SQLite (make run's embedded mode) has no UPDATE ... FROM ... RETURNING
+        # with aliases: the caller's locked path claims instead.
+        return None
     payments, orders = Payment._meta.db_table, Order._meta.db_table
     sql = (
         f'UPDATE "{payments}" AS p SET "attempts" = p."attempts" + 1, "updated_at" = %s '  # noqa: S608 (the models' tables; values bound)
@@ -608,20 +617,24 @@ def payment_capture_record(
                 '"captured_amount" = "amount", "captured_at" = %s, "failure_code" = \'\', '
                 "\"failure_message\" = '', \"next_action_type\" = '', "
                 '"next_action_client_secret" = \'\', "updated_at" = %s '
-                'WHERE "id" = %s AND "status" = ANY(%s) RETURNING "order_id"',
+                'WHERE "id" = %s AND "status" IN ('
+                + ", ".join(["%s"] * len(AWAITING_CAPTURE))
+                + ') RETURNING "order_id"',
                 [
                     PaymentStatus.CAPTURED,
                     reference,
                     now,
                     now,
-                    payment_id,
-                    [str(status) for status in AWAITING_CAPTURE],
+                    _db_id(payment_id),
+                    *[str(status) for status in AWAITING_CAPTURE],
                 ],
             )
             row = cursor.fetchone()
         if row is None:
             return "skipped", False
-        order_paid = order_services.order_mark_paid(order_id=row[0], mail_inline=mail_inline)
+        order_paid = order_services.order_mark_paid(
+            order_id=uuid.UUID(str(row[0])), mail_inline=mail_inline
+        )
     if order_paid:
         # The provider takes our requests again: /ready stops showing its last refusal.
         cache.delete(GATEWAY_ERROR_KEY)
