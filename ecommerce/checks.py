@@ -12,13 +12,16 @@ Django starts; these look further:
   ``JWT_SIGNING_KEY`` when it differs) that is short or published in this
   repository. With DEBUG off the process already refused to start; this
   reports the same for a configuration checked with DEBUG on.
+- ``ecommerce.admin.E408``... and ``ecommerce.security.W003``... (the latter
+  with ``check --deploy``): Django's own middleware checks, run on MIDDLEWARE
+  with ecommerce.path_scoped_middleware's block expanded.
 """
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, register
 from django.utils.module_loading import import_string
 
-from ecommerce import config
+from ecommerce import config, path_scoped_middleware
 
 
 def _class_paths() -> dict[str, str]:
@@ -70,3 +73,13 @@ def check_signing_keys(app_configs=None, **kwargs) -> list[CheckMessage]:
                 )
             )
     return errors
+
+
+@register(Tags.admin)
+def check_scoped_middleware(app_configs=None, **kwargs) -> list[CheckMessage]:
+    return path_scoped_middleware.check_scoped_middleware(deploy=False)
+
+
+@register(Tags.security, deploy=True)
+def check_scoped_middleware_deploy(app_configs=None, **kwargs) -> list[CheckMessage]:
+    return path_scoped_middleware.check_scoped_middleware(deploy=True)
