@@ -243,7 +243,14 @@ def rerender(out: Path, readme: Path | None) -> None:
     write_reports(results, out, readme=readme)
 
 
-def write_reports(results: dict[str, Any], out: Path, readme: Path | None = None) -> None:
+def write_reports(
+    results: dict[str, Any], out: Path, readme: Path | None = None, *, chart: bool = True
+) -> None:
+    """results.json, results.md, the README's table and (``chart``) latency.png.
+
+    The chart needs matplotlib, which ``make bench`` installs (requirements/bench.txt)
+    and ``make test`` does not.
+    """
     out.mkdir(parents=True, exist_ok=True)
     by_name = {row["scenario"]: row for row in results["scenarios"]}
     for row in results["scenarios"]:
@@ -257,7 +264,8 @@ def write_reports(results: dict[str, Any], out: Path, readme: Path | None = None
     (out / "results.md").write_text(table)
     if readme is not None:
         readme_update(readme, table)
-    plot(results, out / "latency.png")
+    if chart:
+        plot(results, out / "latency.png")
     print((out / "results.md").read_text())
 
 
