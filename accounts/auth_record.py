@@ -79,6 +79,8 @@ from django.dispatch import receiver
 from redis.commands.core import Script
 
 from accounts.models import User
+from ecommerce.cache.redis_resilience import OutageEpoch
+from ecommerce.cache.redis_resilience import redis_client as _redis
 
 logger = logging.getLogger(__name__)
 
@@ -136,9 +138,9 @@ return 1
 """,
 )
 
-# Set when a call of this process failed: until it has bumped the epoch, a
-# record may predate an invalidation this process (or another) could not make.
-_outage_seen = False
+# Until this process has bumped the epoch after a failed call, a record may
+# predate an invalidation this process (or another) could not make.
+_outage = OutageEpoch(EPOCH_KEY, "Auth records", logger)
 
 
 def record_key(user_id: uuid.UUID) -> str:
@@ -147,16 +149,6 @@ def record_key(user_id: uuid.UUID) -> str:
 
 def generation_key(user_id: uuid.UUID) -> str:
     return f"auth:user-generation:{user_id}"
-
-
-def _redis():
-    """The raw client behind the default cache, or None without Redis."""
-    try:
-        from django_redis import get_redis_connection
-
-        return get_redis_connection("default")
-    except (ImportError, NotImplementedError):
-        return None
 
 
 # --- reads ----------------------------------------------------------------------
@@ -178,7 +170,7 @@ def auth_user_get(user_id: uuid.UUID) -> User | None:
 
 
 def _read(user_id: uuid.UUID) -> tuple[User | None, Any]:
-    if _outage_seen and not _epoch_bump():
+    if not _outage.trusted():
         return None, _UNKNOWN
     client = _redis()
     if client is None:
@@ -192,7 +184,7 @@ def _read(user_id: uuid.UUID) -> tuple[User | None, Any]:
             ]
         )
     except Exception as exc:
-        _failed(f"read of {user_id}", exc)
+        _outage.failed(f"read of {user_id}", exc)
         return None, _UNKNOWN
     token = f"{_text(raw_generation)} {_text(raw_epoch)}"
     if raw_record is None:
@@ -258,31 +250,8 @@ def _fill(user: User, token: Any) -> bool:
             )
         )
     except Exception as exc:
-        _failed(f"fill of {user.pk}", exc)
+        _outage.failed(f"fill of {user.pk}", exc)
         return False
-
-
-def _failed(what: str, exc: Exception) -> None:
-    """A call did not reach Redis: log it, and distrust records until the epoch moves."""
-    global _outage_seen
-    _outage_seen = True
-    logger.warning("Auth records unavailable (%s): %s", what, exc)
-
-
-def _epoch_bump() -> bool:
-    """Invalidate every record filled before now; True once Redis has taken it."""
-    global _outage_seen
-    client = _redis()
-    if client is None:
-        return False
-    try:
-        client.incr(cache.make_key(EPOCH_KEY))
-    except Exception as exc:
-        logger.warning("Auth records still unavailable (epoch bump): %s", exc)
-        return False
-    _outage_seen = False
-    logger.info("Auth records: records filled before the Redis outage are dropped")
-    return True
 
 
 # --- changes --------------------------------------------------------------------
@@ -319,7 +288,7 @@ def _invalidate(user_id: uuid.UUID) -> bool:
             client=client,
         )
     except Exception as exc:
-        _failed(f"invalidation of {user_id}", exc)
+        _outage.failed(f"invalidation of {user_id}", exc)
         return False
     return True
 

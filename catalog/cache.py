@@ -107,6 +107,8 @@ from django.core.cache import cache, caches
 from django.db import transaction
 from redis.commands.core import Script
 
+from ecommerce.cache.redis_resilience import OutageEpoch, cache_incr
+from ecommerce.cache.redis_resilience import redis_client as _redis
 from ecommerce.ratelimit.throttling import COUNT_LUA
 
 logger = logging.getLogger(__name__)
@@ -397,19 +399,9 @@ def product_list_cache_key(query: Mapping[str, Any]) -> str:
     return LIST_KEY_PREFIX + hashlib.sha256(canonical.encode()).hexdigest()
 
 
-# Set when a cache call of this process failed: until it has bumped the epoch,
-# an entry may predate an invalidation this process (or another) could not make.
-_outage_seen = False
-
-
-def _redis():
-    """The raw client behind the default cache, or None for other backends."""
-    try:
-        from django_redis import get_redis_connection
-
-        return get_redis_connection("default")
-    except (ImportError, NotImplementedError):
-        return None
+# Until this process has bumped the epoch after a failed call, an entry may
+# predate an invalidation this process (or another) could not make.
+_outage = OutageEpoch(EPOCH_KEY, "Product cache", logger)
 
 
 # --- reads ------------------------------------------------------------------------
@@ -502,7 +494,7 @@ def _judge_product(raw: _Raw, entry: Any, version: str) -> CachedResponse | None
 
 def _unavailable() -> bool:
     """True while this process must not trust Redis (an outage it has not closed)."""
-    return _outage_seen and not _epoch_bump()
+    return not _outage.trusted()
 
 
 def product_cache_read(*, product_id: uuid.UUID, count: RateCount | None = None) -> CacheRead:
@@ -514,7 +506,7 @@ def product_cache_read(*, product_id: uuid.UUID, count: RateCount | None = None)
         entry, version = raw.products[0]
         found = _judge_product(raw, entry, version)
     except Exception as exc:
-        _failed("product read", exc)
+        _outage.failed("product read", exc)
         return CacheRead(entry=None, token=_UNKNOWN, count_error=exc)
     token = _product_token(raw, version)
     return CacheRead(entry=found, token=token, counted=raw.counted, product_id=product_id)
@@ -540,7 +532,7 @@ def product_cache_read_by_slug(*, slug: str, count: RateCount | None = None) -> 
         entry, version = raw.products[0]
         found = _judge_product(raw, entry, version)
     except Exception as exc:
-        _failed("slug read", exc)
+        _outage.failed("slug read", exc)
         return CacheRead(entry=None, token=_UNKNOWN, count_error=exc)
     # The hint may be older than a slug change: the entry must carry this slug.
     if found is not None and found.slug != slug:
@@ -572,7 +564,7 @@ def product_list_cache_read(
     try:
         raw = _read_raw(mode="list", subject=key, product_id="", count=count)
     except Exception as exc:
-        _failed(f"read {key}", exc)
+        _outage.failed(f"read {key}", exc)
         return ListRead(entry=None, token=_UNKNOWN, count_error=exc)
     token = _list_token(raw, stock_filtered)
     decoded = ListPage.decode(raw.subject) if raw.subject is not None else None
@@ -644,7 +636,7 @@ def product_versions_read(*, product_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID
             found = cache.get_many(keys)
             values = [_text(found.get(k)) for k in keys]
     except Exception as exc:
-        _failed("version read", exc)
+        _outage.failed("version read", exc)
         return dict.fromkeys(product_ids, _UNKNOWN)
     generation, epoch = values[0], values[1]
     return {
@@ -665,7 +657,7 @@ def category_cache_read(*, key: str) -> CacheRead:
             found = cache.get_many(keys)
             raw_entry, raw_generation, raw_epoch = (found.get(k) for k in keys)
     except Exception as exc:
-        _failed(f"read {key}", exc)
+        _outage.failed(f"read {key}", exc)
         return CacheRead(entry=None, token=_UNKNOWN)
     token = f"{_text(raw_generation)} {_text(raw_epoch)}"
     if raw_entry is None:
@@ -678,38 +670,6 @@ def _text(raw: Any) -> str:
     if raw is None:
         return ""
     return raw.decode() if isinstance(raw, bytes) else str(raw)
-
-
-def _failed(what: str, exc: Exception) -> None:
-    """A cache call did not reach Redis: log it, and distrust entries until the epoch moves."""
-    global _outage_seen
-    _outage_seen = True
-    logger.warning("Product cache unavailable (%s): %s", what, exc)
-
-
-def _epoch_bump() -> bool:
-    """Invalidate every entry filled before now; True once Redis has taken it."""
-    global _outage_seen
-    client = _redis()
-    try:
-        if client is not None:
-            client.incr(cache.make_key(EPOCH_KEY))
-        else:
-            _incr(EPOCH_KEY)
-    except Exception as exc:
-        logger.warning("Product cache still unavailable (epoch bump): %s", exc)
-        return False
-    _outage_seen = False
-    logger.info("Product cache: entries cached before the Redis outage are dropped")
-    return True
-
-
-def _incr(key: str) -> None:
-    try:
-        cache.incr(key)
-    except ValueError:
-        cache.add(key, 0, None)
-        cache.incr(key)
 
 
 # --- fills ------------------------------------------------------------------------
@@ -759,7 +719,7 @@ def product_fragments_fill(
                 stored += 1
         return stored
     except Exception as exc:
-        _failed("product fill", exc)
+        _outage.failed("product fill", exc)
         return 0
 
 
@@ -805,7 +765,7 @@ def _fill(
             cache.set(LIST_INDEX_KEY, index, ttl)
         return True
     except Exception as exc:
-        _failed(f"fill {key}", exc)
+        _outage.failed(f"fill {key}", exc)
         return False
 
 
@@ -872,12 +832,12 @@ def _invalidate(product_ids: list[uuid.UUID]) -> None:
                 args=[],
             )
             return
-        _incr(GENERATION_KEY)
+        cache_incr(GENERATION_KEY)
         _locmem_drop(product_ids)
         index = cache.get(LIST_INDEX_KEY) or set()
         cache.delete_many([*index, LIST_INDEX_KEY])
     except Exception as exc:
-        _failed(f"invalidation of {product_ids}", exc)
+        _outage.failed(f"invalidation of {product_ids}", exc)
 
 
 def _stock_invalidate(product_ids: list[uuid.UUID]) -> None:
@@ -893,15 +853,15 @@ def _stock_invalidate(product_ids: list[uuid.UUID]) -> None:
                 args=[],
             )
             return
-        _incr(STOCK_GENERATION_KEY)
+        cache_incr(STOCK_GENERATION_KEY)
         _locmem_drop(product_ids)
     except Exception as exc:
-        _failed(f"stock invalidation of {product_ids}", exc)
+        _outage.failed(f"stock invalidation of {product_ids}", exc)
 
 
 def _locmem_drop(product_ids: list[uuid.UUID]) -> None:
     for product_id in product_ids:
-        _incr(product_version_key(product_id))
+        cache_incr(product_version_key(product_id))
     cache.delete_many([product_cache_key(product_id) for product_id in product_ids])
 
 
@@ -918,6 +878,6 @@ def _category_invalidate() -> None:
         if client is not None:
             client.incr(cache.make_key(CATEGORY_GENERATION_KEY))
         else:
-            _incr(CATEGORY_GENERATION_KEY)
+            cache_incr(CATEGORY_GENERATION_KEY)
     except Exception as exc:
-        _failed("category invalidation", exc)
+        _outage.failed("category invalidation", exc)

@@ -50,7 +50,7 @@ def _assert_refused(response) -> None:
 def _no_outage_left_over():
     """A test that stopped Redis must not leave this process distrusting records."""
     yield
-    auth_record._outage_seen = False
+    auth_record._outage.seen = False
 
 
 # --- no user query ------------------------------------------------------------------

@@ -165,3 +165,69 @@ class FailOpenClient(DefaultClient):
         if getattr(backend, "_ignore_exceptions", False):
             backend._log_ignored_exceptions = True
             backend.logger = _IgnoredRedisErrorLogger()
+
+
+def redis_client(alias: str = "default") -> Any:
+    """The raw redis-py client behind a django-redis cache, or None for other backends."""
+    try:
+        from django_redis import get_redis_connection
+
+        return get_redis_connection(alias)
+    except (ImportError, NotImplementedError):
+        return None
+
+
+def cache_incr(key: str) -> None:
+    """Increment a counter of the default cache, creating it (no TTL) when unset."""
+    from django.core.cache import cache
+
+    try:
+        cache.incr(key)
+    except ValueError:  # Django's incr needs the key to exist
+        cache.add(key, 0, None)
+        cache.incr(key)
+
+
+class OutageEpoch:
+    """A process's distrust of what a cache holds, once one of its Redis calls failed.
+
+    An invalidation that could not reach Redis is lost, so an entry filled
+    before it could outlive the write (Redis may come back with its data, or
+    other processes may be talking to it already). So a process in which a
+    call failed (``failed``) trusts no entry (``trusted`` is False) until it
+    has bumped ``key``: the epoch every entry is filled under and judged
+    against, so the bump turns every earlier entry into a miss. The flag lives
+    in the process on purpose: it records what this process could not do.
+    ``what`` names the cache in the log lines, ``log`` is the caller's logger.
+    """
+
+    def __init__(self, key: str, what: str, log: logging.Logger) -> None:
+        self.key = key
+        self.what = what
+        self.log = log
+        self.seen = False
+
+    def failed(self, call: str, exc: Exception) -> None:
+        """A call did not reach Redis: log it, and distrust entries until the epoch moves."""
+        self.seen = True
+        self.log.warning("%s unavailable (%s): %s", self.what, call, exc)
+
+    def trusted(self) -> bool:
+        """True unless an outage was seen and the epoch could not be bumped since."""
+        return not self.seen or self._bump()
+
+    def _bump(self) -> bool:
+        from django.core.cache import cache
+
+        client = redis_client()
+        try:
+            if client is not None:
+                client.incr(cache.make_key(self.key))
+            else:
+                cache_incr(self.key)
+        except Exception as exc:
+            self.log.warning("%s still unavailable (epoch bump): %s", self.what, exc)
+            return False
+        self.seen = False
+        self.log.info("%s: what was cached before the Redis outage is dropped", self.what)
+        return True
